@@ -1,0 +1,357 @@
+"""Page records -> RDF.
+
+Every page becomes one named graph, named by the page's IRI, that holds all
+that was read from it: the page's structure and provenance and the
+descriptions of the entities, sources, facts and relations it mentions.  IRIs
+are content-derived, so the same entity, source or fact read from two pages
+is one node:
+
+- entity: ``{base}entity/{label}`` (spaces as ``_``, reserved characters
+  percent-encoded),
+- source: ``{base}source/{hash of domain and title}``,
+- fact: ``{base}fact/{hash of source IRI and text}``,
+- relation: ``{base}relation/{hash of subject, object and kind}``,
+- page: ``{base}page/{file name}``, its parts as fragments (``#card-1``…).
+
+Triples are built as plain tuples (``str`` for an IRI, :class:`Lit` for a
+literal), the cheapest form that stays correct; :func:`to_dataset`,
+:func:`to_oxigraph` and :func:`nquads` turn them into rdflib, pyoxigraph or
+N-Quads text.
+
+>>> from evidencegraph.page import parse_page
+>>> page = parse_page("A ↔ B\\nRelations (1)\\nrelated 1.00 — strongly supporting 1 fact\\n"
+...     "A and B [1].\\nFacts (1)\\nSources\\nT example.org 1 fact\\nclaimX.", "p.txt")
+>>> graph, triples = page_triples(page)
+>>> graph
+'https://w3id.org/evidencegraph/id/page/p.txt'
+>>> entity_iri("Côte d’Ivoire")
+'https://w3id.org/evidencegraph/id/entity/Côte_d’Ivoire'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from typing import TYPE_CHECKING, Iterable, NamedTuple, Union
+from urllib.parse import quote
+
+from . import __version__
+from .page import FACT_TYPES, Page
+from .vocab import DEFAULT_BASE, NAMESPACE
+
+if TYPE_CHECKING:
+    import pyoxigraph
+    from rdflib import Dataset
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+PROV = "http://www.w3.org/ns/prov#"
+DCTERMS_TITLE = "http://purl.org/dc/terms/title"
+SCHEMA_VERSION = "https://schema.org/softwareVersion"
+STRING = XSD + "string"
+INTEGER = XSD + "integer"
+DECIMAL = XSD + "decimal"
+BOOLEAN = XSD + "boolean"
+
+
+class Lit(NamedTuple):
+    """A literal: lexical form and datatype IRI."""
+
+    value: str
+    datatype: str = STRING
+
+
+Term = Union[str, Lit]
+Triple = tuple[str, str, Term]
+
+_EG = NAMESPACE
+
+
+def _eg(name: str) -> str:
+    return _EG + name
+
+
+T_ENTITY, T_SOURCE, T_FACT, T_RELATION, T_PAGE = map(_eg, ("Entity", "Source", "Fact", "Relation", "Page"))
+P = {
+    name: _eg(name)
+    for name in """domain publisher author published text factType fromSource stance subject object kind
+    score strength summary supportedBy cites fileName checksum hasTitleLine entityMethod
+    declaredRelationCount declaredFactCount position line card states summaryPending supportResolution
+    citation marker citedFact resolution leftoverToken listedSupport listedText sourceListing
+    listsSource factListing listsFact domainChip chipCount""".split()
+}
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def normalise_label(label: str) -> str:
+    """NFC, white space collapsed: the form an entity's identity rests on."""
+    return " ".join(unicodedata.normalize("NFC", label).split())
+
+
+_SAFE_ASCII = "!$&'()*+,;=:@-._~"
+
+
+def _quote(text: str, keep: str = "") -> str:
+    """Percent-encode what an IRI path segment may not hold; keep other non-ASCII as is."""
+    if text.isascii():
+        return quote(text, safe=_SAFE_ASCII + keep)
+    return "".join(ch if ord(ch) > 0x7F and ch.isprintable() else quote(ch, safe=_SAFE_ASCII + keep) for ch in text)
+
+
+def entity_iri(label: str, base: str = DEFAULT_BASE) -> str:
+    name = _quote(normalise_label(label)).replace("_", "%5F").replace("%20", "_")
+    return f"{base}entity/{name}"
+
+
+def source_iri(domain: str | None, title: str, base: str = DEFAULT_BASE) -> str:
+    return f"{base}source/{_hash(domain or '', normalise_label(title))}"
+
+
+def fact_iri(source: str, text: str, base: str = DEFAULT_BASE) -> str:
+    return f"{base}fact/{_hash(source, text)}"
+
+
+def relation_iri(subject: str, object: str, kind: str, base: str = DEFAULT_BASE) -> str:
+    return f"{base}relation/{_hash(subject, object, kind)}"
+
+
+def page_iri(name: str, base: str = DEFAULT_BASE) -> str:
+    return f"{base}page/{_quote(name.replace(chr(92), '/'), keep='/')}"
+
+
+def fact_type_iri(word: str, base: str = DEFAULT_BASE) -> str:
+    return _eg(word) if word in FACT_TYPES else f"{base}factType/{_quote(word)}"
+
+
+def agent_iri(base: str = DEFAULT_BASE) -> str:
+    return f"{base}agent/evidencegraph/{__version__}"
+
+
+def page_triples(page: Page, base: str = DEFAULT_BASE) -> tuple[str, list[Triple]]:
+    """The page's graph name and its triples."""
+    g = page_iri(page.name, base)
+    out: list[Triple] = []
+    add = out.append
+
+    # provenance
+    file_node = f"{base}file/{page.checksum}"
+    activity = f"{base}activity/{_hash(page.checksum, __version__)}"
+    agent = agent_iri(base)
+    add((g, RDF_TYPE, T_PAGE))
+    add((g, RDFS_LABEL, Lit(f"{page.subject} ↔ {page.object}")))
+    add((g, P["fileName"], Lit(page.name)))
+    add((g, P["checksum"], Lit(page.checksum)))
+    add((g, P["hasTitleLine"], Lit("true" if page.title else "false", BOOLEAN)))
+    add((g, P["entityMethod"], Lit(page.entity_method)))
+    add((g, P["declaredRelationCount"], Lit(str(page.declared_relations), INTEGER)))
+    if page.declared_facts is not None:
+        add((g, P["declaredFactCount"], Lit(str(page.declared_facts), INTEGER)))
+    add((g, PROV + "wasDerivedFrom", file_node))
+    add((g, PROV + "wasGeneratedBy", activity))
+    add((file_node, RDF_TYPE, PROV + "Entity"))
+    add((file_node, P["checksum"], Lit(page.checksum)))
+    add((activity, RDF_TYPE, PROV + "Activity"))
+    add((activity, PROV + "used", file_node))
+    add((activity, PROV + "wasAssociatedWith", agent))
+    add((agent, RDF_TYPE, PROV + "SoftwareAgent"))
+    add((agent, RDFS_LABEL, Lit("evidencegraph")))
+    add((agent, SCHEMA_VERSION, Lit(__version__)))
+
+    # entities
+    subject, object = entity_iri(page.subject, base), entity_iri(page.object, base)
+    for iri, label in ((subject, page.subject), (object, page.object)):
+        add((iri, RDF_TYPE, T_ENTITY))
+        add((iri, RDFS_LABEL, Lit(normalise_label(label))))
+
+    # sources and facts
+    source_iris: list[str] = []
+    for s in page.sources:
+        iri = source_iri(s.domain, s.title, base)
+        source_iris.append(iri)
+        listing = f"{g}#source-{s.position}"
+        add((iri, RDF_TYPE, T_SOURCE))
+        add((iri, DCTERMS_TITLE, Lit(s.title)))
+        if s.domain:
+            add((iri, P["domain"], Lit(s.domain)))
+        if s.publisher:
+            add((iri, P["publisher"], Lit(s.publisher)))
+        if s.author:
+            add((iri, P["author"], Lit(s.author)))
+        if s.published:
+            add((iri, P["published"], Lit(s.published)))
+        add((g, P["sourceListing"], listing))
+        add((listing, RDF_TYPE, _eg("SourceListing")))
+        add((listing, P["listsSource"], iri))
+        add((listing, P["position"], Lit(str(s.position), INTEGER)))
+        add((listing, P["line"], Lit(str(s.line), INTEGER)))
+        add((listing, P["declaredFactCount"], Lit(str(s.declared_facts), INTEGER)))
+    fact_iris: list[str] = []
+    minted: set[str] = set()
+    for f in page.facts:
+        src = source_iris[f.group]
+        iri = fact_iri(src, f.text, base)
+        fact_iris.append(iri)
+        ftype = fact_type_iri(f.type, base)
+        add((iri, RDF_TYPE, T_FACT))
+        add((iri, P["text"], Lit(f.text)))
+        add((iri, P["factType"], ftype))
+        add((iri, P["fromSource"], src))
+        if f.stance:
+            add((iri, P["stance"], Lit(f.stance)))
+        if f.type not in FACT_TYPES and ftype not in minted:
+            minted.add(ftype)
+            add((ftype, RDF_TYPE, SKOS + "Concept"))
+            add((ftype, SKOS + "inScheme", _eg("FactTypes")))
+            add((ftype, SKOS + "prefLabel", Lit(f.type)))
+        listing = f"{g}#fact-{f.position}"
+        add((f"{g}#source-{f.group + 1}", P["factListing"], listing))
+        add((listing, RDF_TYPE, _eg("FactListing")))
+        add((listing, P["listsFact"], iri))
+        add((listing, P["position"], Lit(str(f.position), INTEGER)))
+        add((listing, P["line"], Lit(str(f.line), INTEGER)))
+
+    # chips
+    for c in page.chips:
+        chip = f"{g}#chip-{c.position}"
+        add((g, P["domainChip"], chip))
+        add((chip, RDF_TYPE, _eg("DomainChip")))
+        add((chip, P["domain"], Lit(c.domain)))
+        add((chip, P["chipCount"], Lit(str(c.count), INTEGER)))
+        add((chip, P["position"], Lit(str(c.position), INTEGER)))
+        add((chip, P["line"], Lit(str(c.line), INTEGER)))
+
+    # cards and relations
+    by_text: dict[str, str] = {}
+    for f, iri in zip(page.facts, fact_iris):
+        by_text.setdefault(f.text, iri)
+    for c in page.cards:
+        card = f"{g}#card-{c.position}"
+        rel = relation_iri(subject, object, c.kind, base)
+        add((g, P["card"], card))
+        add((card, RDF_TYPE, _eg("Card")))
+        add((card, P["position"], Lit(str(c.position), INTEGER)))
+        add((card, P["line"], Lit(str(c.line), INTEGER)))
+        add((card, P["states"], rel))
+        add((card, P["summaryPending"], Lit("true" if c.pending else "false", BOOLEAN)))
+        if c.declared_facts is not None:
+            add((card, P["declaredFactCount"], Lit(str(c.declared_facts), INTEGER)))
+        add((rel, RDF_TYPE, T_RELATION))
+        add((rel, P["subject"], subject))
+        add((rel, P["object"], object))
+        add((rel, P["kind"], Lit(c.kind)))
+        add((rel, P["score"], Lit(c.score_text, DECIMAL)))
+        add((rel, P["strength"], Lit(c.strength)))
+        if c.summary is not None:
+            add((rel, P["summary"], Lit(c.summary)))
+        if c.pending:
+            add((card, P["supportResolution"], _eg("supportListed")))
+            for k, (text, line) in enumerate(zip(c.listed, c.listed_lines), 1):
+                item = f"{card}-listed-{k}"
+                add((card, P["listedSupport"], item))
+                add((item, RDF_TYPE, _eg("SupportItem")))
+                add((item, P["position"], Lit(str(k), INTEGER)))
+                add((item, P["line"], Lit(str(line), INTEGER)))
+                add((item, P["listedText"], Lit(text)))
+                fact = by_text.get(text)
+                if fact:
+                    add((item, P["listsFact"], fact))
+                    add((rel, P["supportedBy"], fact))
+        else:
+            add((card, P["supportResolution"], _eg("supportFromPage")))
+            for fact in fact_iris:
+                add((rel, P["supportedBy"], fact))
+        for cit in c.citations:
+            node = f"{card}-citation-{cit.position}"
+            add((card, P["citation"], node))
+            add((node, RDF_TYPE, _eg("Citation")))
+            add((node, P["marker"], Lit(str(cit.marker), INTEGER)))
+            add((node, P["position"], Lit(str(cit.position), INTEGER)))
+            if 1 <= cit.marker <= len(fact_iris):
+                fact = fact_iris[cit.marker - 1]
+                add((node, P["citedFact"], fact))
+                add((node, P["resolution"], _eg("byPageOrder")))
+                add((rel, P["cites"], fact))
+            else:
+                add((node, P["resolution"], _eg("unresolved")))
+        for token in c.tokens:
+            add((card, P["leftoverToken"], Lit(token)))
+    return g, out
+
+
+# --- converters ---------------------------------------------------------------
+
+
+def _nt_iri(iri: str) -> str:
+    return f"<{iri}>"
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"}
+_NEEDS_ESCAPE = re.compile(r'[\\"\n\r]')
+
+
+def _nt_term(term: Term) -> str:
+    if isinstance(term, Lit):
+        value = _NEEDS_ESCAPE.sub(lambda m: _ESCAPES[m.group()], term.value)
+        if term.datatype == STRING:
+            return f'"{value}"'
+        return f'"{value}"^^<{term.datatype}>'
+    return f"<{term}>"
+
+
+def nquads(graph: str, triples: Iterable[Triple]) -> list[str]:
+    """N-Quads lines (with newline), one per distinct triple, sorted."""
+    g = f"<{graph}>"
+    return sorted({f"<{s}> <{p}> {_nt_term(o)} {g} .\n" for s, p, o in triples})
+
+
+def to_dataset(graphs: Iterable[tuple[str, list[Triple]]], dataset: "Dataset | None" = None) -> "Dataset":
+    """Add page graphs to an rdflib Dataset (a new one when none is given)."""
+    from rdflib import Dataset, Literal, URIRef
+
+    ds = dataset if dataset is not None else Dataset()
+    from .formats import bind_prefixes
+
+    bind_prefixes(ds)
+    cache: dict[Term, object] = {}
+
+    def term(t: Term) -> object:
+        r = cache.get(t)
+        if r is None:
+            if isinstance(t, Lit):
+                r = Literal(t.value) if t.datatype == STRING else Literal(t.value, datatype=URIRef(t.datatype))
+            else:
+                r = URIRef(t)
+            cache[t] = r
+        return r
+
+    for name, triples in graphs:
+        g = ds.graph(URIRef(name))
+        for s, p, o in triples:
+            g.add((term(s), term(p), term(o)))  # type: ignore[arg-type]
+    return ds
+
+
+def to_oxigraph(graph: str, triples: Iterable[Triple]) -> "list[pyoxigraph.Quad]":
+    """pyoxigraph quads of one page graph."""
+    import pyoxigraph as ox
+
+    g = ox.NamedNode(graph)
+    nodes: dict[str, ox.NamedNode] = {}
+
+    def node(iri: str) -> ox.NamedNode:
+        n = nodes.get(iri)
+        if n is None:
+            n = nodes[iri] = ox.NamedNode(iri)
+        return n
+
+    quads = []
+    for s, p, o in triples:
+        obj = ox.Literal(o.value, datatype=node(o.datatype)) if isinstance(o, Lit) else node(o)
+        quads.append(ox.Quad(node(s), node(p), obj, g))
+    return quads

@@ -1,0 +1,593 @@
+"""Relation page text -> plain records.
+
+No rdflib, no click, no printing: this module only reads text.  The format is
+described in the README ("The page format"); in short::
+
+    [A ↔ B]
+    Relations (N)
+    {kind} {score} — {strength} [{n} facts]      (one per card)
+    {summary}  |  Justification not yet generated — showing supporting facts
+                  {fact text}...
+    Facts (N)
+    Sources
+    [{domain} {count}]...                        (domain filter chips)
+    {title} {domain} {person · org} {date} {n} facts
+    {type}[{stance}]{text}...
+
+>>> page = parse_page("Relations (1)\\nrelated 1.00 — strongly supporting 1 fact\\n"
+...     "Ghana trades with Togo [1].\\nFacts (1)\\nSources\\n"
+...     "Trade report example.org 1 fact\\nclaimGhana exports cocoa.", "p.txt")
+>>> page.cards[0].kind, str(page.cards[0].score), page.facts[0].type
+('related', '1.00', 'claim')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterator
+
+from .errors import PageError
+
+FACT_TYPES = (
+    "claim",
+    "account",
+    "measurement",
+    "formula",
+    "quote",
+    "procedure",
+    "reference",
+    "code",
+    "image",
+    "perspective",
+)
+STANCES = ("supports", "challenges", "neutral")
+STRENGTHS = ("strongly supporting", "supporting", "neutral", "opposing", "strongly opposing")
+PENDING = "Justification not yet generated — showing supporting facts"
+UNKNOWN_SOURCE = "Unknown source"
+ARROW = " ↔ "
+
+_RELATIONS = re.compile(r"^Relations \((\d+)\)$")
+_FACTS = re.compile(r"^Facts \((\d+)\)$")
+_HEADER = re.compile(r"^(?P<kind>\S+) (?P<score>[-−]?\d+(?:\.\d+)?) — (?P<strength>.+?)(?: (?P<n>\d+) facts?)?$")
+_GROUP = re.compile(r"^(?P<head>.+?) (?P<n>\d+) facts?$")
+_CHIP = re.compile(r"^(?P<domain>\S+\.\S+|localhost) (?P<n>\d+)$")
+_CITATION = re.compile(r"\[(\d+)\]")
+_TOKEN = re.compile(r"\{fact:[^{}]*\}")
+_DOMAIN = re.compile(
+    r"^(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]*[a-z][a-z0-9-]*|localhost|\d{1,3}(?:\.\d{1,3}){3})$"
+)
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_DATE = re.compile(
+    r"(?:^| )(?P<date>\d{4}-\d{2}-\d{2}(?:T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"
+    rf"|{_MONTH} \d{{1,2}}, \d{{4}}"
+    r"|\d{1,2} " + _MONTH + r" \d{4}"
+    r"|(?:\d+|an?) (?:second|minute|hour|day|week|month|year)s? ago"
+    r"|just now|yesterday|today)$"
+)
+_ORG_WORDS = frozenset(
+    """council institute institution university college school centre center foundation
+    agency ministry department office bureau commission committee association society
+    union organisation organization group news times post press journal review magazine
+    media network bank fund trust company corporation corp inc ltd llc gmbh co service
+    services board court parliament government party forum programme program project
+    laboratory lab labs research reuters bloomberg associated world international
+    national european federal state global economist guardian""".split()
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact line of the Facts section."""
+
+    type: str
+    text: str
+    stance: str | None
+    line: int
+    position: int  # 1-based order on the page
+    group: int  # index into Page.sources
+
+
+@dataclass(frozen=True)
+class SourceGroup:
+    """One source line of the Facts section, with its facts' count as printed."""
+
+    title: str
+    domain: str | None
+    author: str | None  # the person
+    publisher: str | None  # the organisation
+    published: str | None
+    declared_facts: int
+    line: int
+    position: int
+    author_guessed: bool = False  # a lone author part classified by heuristics
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A ``[n]`` marker in a summary, in order of appearance."""
+
+    marker: int
+    position: int
+
+
+@dataclass(frozen=True)
+class Card:
+    """One relation card."""
+
+    kind: str
+    score: Decimal
+    score_text: str
+    strength: str
+    declared_facts: int | None  # None when the header shows no count
+    summary: str | None
+    pending: bool  # "Justification not yet generated": listed facts follow
+    listed: tuple[str, ...]  # the texts listed under a pending card
+    line: int
+    position: int
+    listed_lines: tuple[int, ...] = ()
+
+    @property
+    def citations(self) -> list[Citation]:
+        return [Citation(int(m), i) for i, m in enumerate(_CITATION.findall(self.summary or ""), 1)]
+
+    @property
+    def tokens(self) -> list[str]:
+        return _TOKEN.findall(self.summary or "")
+
+
+@dataclass(frozen=True)
+class Chip:
+    domain: str
+    count: int
+    line: int
+    position: int
+
+
+@dataclass
+class Page:
+    """A parsed relation page."""
+
+    name: str
+    checksum: str
+    title: tuple[str, str] | None
+    declared_relations: int
+    cards: list[Card]
+    declared_facts: int | None
+    sources: list[SourceGroup]
+    facts: list[Fact]
+    chips: list[Chip] = field(default_factory=list)
+    subject: str = ""
+    object: str = ""
+    entity_method: str = "title"  # title | summary | given
+    warnings: list[str] = field(default_factory=list)
+    has_sources_heading: bool = True
+
+    def facts_of(self, group: int) -> list[Fact]:
+        return [f for f in self.facts if f.group == group]
+
+
+def decode(data: bytes, name: str) -> str:
+    """Bytes -> text: UTF-8, an optional byte-order mark dropped."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise PageError(
+            f"not UTF-8 text (byte 0x{data[e.start]:02x}); is this a page export? Save it as UTF-8 and try again",
+            name,
+            line,
+        ) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise PageError("binary data (a NUL byte), not a page export", name, line)
+    return text
+
+
+def lines_of(text: str) -> list[str]:
+    """Split on any line ending and drop trailing white space."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return [ln.rstrip() for ln in re.split(r"\r\n|\r|\n", text)]
+
+
+def checksum(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_file(path: str, subject: str | None = None, object: str | None = None) -> Page:
+    """Read and parse one page file.
+
+    :raises PageError: the file cannot be read or is not a page.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as e:
+        raise PageError(f"cannot read the file ({e.strerror}); check the path", path) from None
+    return parse_bytes(data, path, subject, object)
+
+
+def parse_bytes(data: bytes, name: str, subject: str | None = None, object: str | None = None) -> Page:
+    page = parse_page(decode(data, name), name, subject, object)
+    page.checksum = checksum(data)
+    return page
+
+
+def parse_page(text: str, name: str = "<page>", subject: str | None = None, object: str | None = None) -> Page:
+    """Parse the text of one relation page into a :class:`Page`.
+
+    ``subject`` and ``object`` name the two entities explicitly; otherwise they
+    come from the title line, else from the first summary.
+
+    :raises PageError: the text is not a relation page; the error names the line.
+    """
+    return _Parser(text, name).parse(subject, object)
+
+
+class _Parser:
+    def __init__(self, text: str, name: str):
+        self.name = name
+        self.text = text
+        self.rows = [(i, ln) for i, ln in enumerate(lines_of(text), 1) if ln.strip()]
+        self.at = 0
+
+    def error(self, message: str, line: int | None = None) -> PageError:
+        if line is None:
+            line = self.rows[self.at][0] if self.at < len(self.rows) else self._last_line()
+        return PageError(message, self.name, line)
+
+    def _last_line(self) -> int:
+        return self.rows[-1][0] if self.rows else 1
+
+    def peek(self) -> tuple[int, str] | None:
+        return self.rows[self.at] if self.at < len(self.rows) else None
+
+    def take(self) -> tuple[int, str]:
+        row = self.rows[self.at]
+        self.at += 1
+        return row
+
+    def parse(self, subject: str | None, object: str | None) -> Page:
+        if not self.rows:
+            raise PageError("the page is empty; expected 'Relations (N)' and relation cards", self.name, 1)
+        title = self._title()
+        relations = self._relations()
+        cards = list(self._cards())
+        declared_facts: int | None = None
+        sources: list[SourceGroup] = []
+        facts: list[Fact] = []
+        chips: list[Chip] = []
+        has_sources = False
+        row = self.peek()
+        if row is None:
+            if any(c.declared_facts or c.listed for c in cards):
+                raise self.error(
+                    "the page ends before 'Facts (N)'; it looks truncated, export it again",
+                    self._last_line() + 1,
+                )
+        else:
+            declared_facts = int(_FACTS.match(self.take()[1]).group(1))  # type: ignore[union-attr]
+            row = self.peek()
+            if row is None:
+                raise self.error(
+                    "the page ends after 'Facts (N)' without 'Sources'; it looks truncated, export it again",
+                    self._last_line() + 1,
+                )
+            if row[1] != "Sources":
+                raise self.error(f"expected 'Sources' after 'Facts ({declared_facts})', found {_show(row[1])}")
+            self.take()
+            has_sources = True
+            sources, facts, chips = self._facts_section()
+        page = Page(
+            name=self.name,
+            checksum=checksum(self.text.encode("utf-8")),
+            title=title,
+            declared_relations=relations,
+            cards=cards,
+            declared_facts=declared_facts,
+            sources=sources,
+            facts=facts,
+            chips=chips,
+            has_sources_heading=has_sources,
+        )
+        _choose_entities(page, subject, object)
+        return page
+
+    def _title(self) -> tuple[str, str] | None:
+        line, text = self.rows[0]
+        if _RELATIONS.match(text):
+            return None
+        if ARROW in text:
+            a, b = text.split(ARROW, 1)
+            if a.strip() and b.strip():
+                self.take()
+                return a.strip(), b.strip()
+        raise self.error(f"expected 'Relations (N)' or a title line 'A ↔ B', found {_show(text)}", line)
+
+    def _relations(self) -> int:
+        row = self.peek()
+        if row is None:
+            raise self.error("the page ends after its title; expected 'Relations (N)'", self._last_line() + 1)
+        m = _RELATIONS.match(row[1])
+        if not m:
+            raise self.error(f"expected 'Relations (N)', found {_show(row[1])}")
+        self.take()
+        return int(m.group(1))
+
+    def _cards(self) -> Iterator[Card]:
+        position = 0
+        while (row := self.peek()) is not None and not _FACTS.match(row[1]):
+            line, text = self.take()
+            m = _HEADER.match(text)
+            if not m:
+                raise self.error(
+                    f"expected a relation card header like 'related 3.17 — strongly supporting 8 facts', found {_show(text)}",
+                    line,
+                )
+            position += 1
+            body: list[tuple[int, str]] = []
+            while (nxt := self.peek()) is not None and not _FACTS.match(nxt[1]) and not _HEADER.match(nxt[1]):
+                body.append(self.take())
+            pending = bool(body) and body[0][1] == PENDING
+            score_text = m.group("score").replace("−", "-")
+            yield Card(
+                kind=m.group("kind"),
+                score=Decimal(score_text),
+                score_text=score_text,
+                strength=m.group("strength"),
+                declared_facts=int(m.group("n")) if m.group("n") else None,
+                summary=None if pending or not body else "\n".join(t for _, t in body),
+                pending=pending,
+                listed=tuple(t for _, t in body[1:]) if pending else (),
+                listed_lines=tuple(n for n, _ in body[1:]) if pending else (),
+                line=line,
+                position=position,
+            )
+
+    def _facts_section(self) -> tuple[list[SourceGroup], list[Fact], list[Chip]]:
+        sources: list[SourceGroup] = []
+        facts: list[Fact] = []
+        chips: list[Chip] = []
+        while (row := self.peek()) is not None:
+            line, text = self.take()
+            fact = _fact(text)
+            if fact is not None and not (fact[1][:1].isascii() and fact[1][:1].islower() and _GROUP.match(text)):
+                if not sources:
+                    raise self.error(
+                        f"a fact line before any source line: {_show(text)}; a source line ends in 'N facts'", line
+                    )
+                facts.append(Fact(fact[0], fact[1], fact[2], line, len(facts) + 1, len(sources) - 1))
+                continue
+            if not sources and (chip := _CHIP.match(text)) and _DOMAIN.match(chip.group("domain")):
+                chips.append(Chip(chip.group("domain"), int(chip.group("n")), line, len(chips) + 1))
+                continue
+            group = _GROUP.match(text)
+            if group:
+                sources.append(_source(group.group("head"), int(group.group("n")), line, len(sources) + 1))
+                continue
+            if fact is not None and sources:
+                facts.append(Fact(fact[0], fact[1], fact[2], line, len(facts) + 1, len(sources) - 1))
+                continue
+            raise self.error(
+                f"cannot read {_show(text)} as a source line ('Title domain … N facts') or a fact line "
+                "('claimThe text…'); is the page complete?",
+                line,
+            )
+        return sources, facts, chips
+
+
+def _show(text: str, width: int = 60) -> str:
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def _fact(text: str) -> tuple[str, str, str | None] | None:
+    """Split a fact line into (type, text, stance), or None if it is not one."""
+    m = re.match(r"[a-z_]+", text)
+    if not m:
+        return None
+    for t in sorted(FACT_TYPES, key=len, reverse=True):
+        if text.startswith(t):
+            return _stance(t, text[len(t) :])
+    word = m.group()
+    rest = text[len(word) :]
+    if not rest or rest[0].isspace():
+        return None
+    for s in STANCES:
+        if word.endswith(s) and len(word) > len(s):
+            return word[: -len(s)], rest, s
+    return word, rest, None
+
+
+def _stance(type_: str, after: str) -> tuple[str, str, str | None] | None:
+    for s in STANCES:
+        if after.startswith(s) and len(after) > len(s):
+            nxt = after[len(s)]
+            if not (nxt.isascii() and nxt.islower()) and not nxt.isspace():
+                return type_, after[len(s) :], s
+    if not after or after[0].isspace():
+        return None
+    return type_, after, None
+
+
+def _source(head: str, declared: int, line: int, position: int) -> SourceGroup:
+    published = None
+    m = _DATE.search(head)
+    if m and m.start("date") > 0:
+        published = m.group("date")
+        head = head[: m.start("date")].rstrip()
+    tokens = head.split(" ")
+    domain = None
+    rest: list[str] = []
+    if head == UNKNOWN_SOURCE or head.startswith(UNKNOWN_SOURCE + " "):
+        title = UNKNOWN_SOURCE
+        rest = tokens[2:]
+    else:
+        candidates = [i for i in range(1, len(tokens)) if _DOMAIN.match(tokens[i])]
+        if candidates:
+            i = 1 if tokens[0].startswith(("http://", "https://")) and 1 in candidates else candidates[-1]
+            title, domain, rest = " ".join(tokens[:i]), tokens[i], tokens[i + 1 :]
+        else:
+            title = head
+    author, publisher, guessed = _authors(" ".join(rest))
+    return SourceGroup(title, domain, author, publisher, published, declared, line, position, guessed)
+
+
+def _authors(text: str) -> tuple[str | None, str | None, bool]:
+    """``person · org``; a lone part is a person if it looks like a person's name."""
+    if not text:
+        return None, None, False
+    if " · " in text:
+        person, org = text.split(" · ", 1)
+        return person or None, org or None, False
+    return (text, None, True) if _looks_like_person(text) else (None, text, True)
+
+
+def _looks_like_person(text: str) -> bool:
+    words = text.replace(",", " ").split()
+    if not 2 <= len(words) <= 4:
+        return False
+    for w in words:
+        if w.lower().strip(".") in _ORG_WORDS or not w[0].isupper() or w.isupper() and len(w) > 2:
+            return False
+    return True
+
+
+# --- entities ---------------------------------------------------------------
+
+_LEADING = frozenset(
+    """The A An In On As At By For From According While Although Though This That These Those
+    Both Its Their His Her Our Most Many Some Several Since When Where After Before During
+    Under Over However Moreover Furthermore Also And But Or If Despite Through Between
+    Among Such Each Every Other Another One Two""".split()
+)
+_CONNECTORS = frozenset("of on for de del della di du da der von van la le al bin".split())
+_WORD = re.compile(r"[^\s\[\](),.;:!?\"“”]+")
+
+
+_PREPOSITIONS = frozenset("between of with in among for on to from across about against within".split())
+
+
+def guess_entities(text: str, context: str = "") -> tuple[list[str], bool]:
+    """The named entities a text mentions, in order, and whether the guess is weak.
+
+    ``context`` is the rest of the page: a capitalised word at the start of a
+    sentence counts as a name only if it is not also used as a common word
+    there, and a guess that rests on one such word is weak.
+
+    >>> guess_entities("Belgium is a member state of the European Union [1].", "Belgium hosts NATO.")
+    (['Belgium', 'European Union'], False)
+    >>> guess_entities("Trade between the Netherlands and Côte d’Ivoire grew.", "trade rose")
+    (['Netherlands', 'Côte d’Ivoire'], False)
+    """
+    found: list[str] = []
+    weak = False
+    everything = f"{text}\n{context}"
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        words = [(m.group(), m.start()) for m in _WORD.finditer(sentence)]
+        i = 0
+        while i < len(words):
+            if not _capital(words[i][0]):
+                i += 1
+                continue
+            j = i
+            span = [words[i]]
+            while j + 1 < len(words) and not _possessive(span[-1][0]):
+                nxt = words[j + 1][0]
+                gap = sentence[span[-1][1] + len(span[-1][0]) : words[j + 1][1]]
+                if gap != " ":
+                    break
+                if _capital(nxt):
+                    span.append(words[j + 1])
+                    j += 1
+                elif nxt in _CONNECTORS and j + 2 < len(words) and _capital(words[j + 2][0]):
+                    span.extend([words[j + 1], words[j + 2]])
+                    j += 2
+                else:
+                    break
+            names = [w for w, _ in span]
+            initial = span[0][1] == 0
+            while names and names[0] in _LEADING:
+                names.pop(0)
+                initial = False
+            while names and names[-1] in _CONNECTORS:
+                names.pop()
+            i = j + 1
+            if not names:
+                continue
+            name = _strip_possessive(" ".join(names))
+            if initial and len(names) == 1:
+                following = words[j + 1][0] if j + 1 < len(words) else ""
+                if following in _PREPOSITIONS or _mentions(everything, name.lower()):
+                    continue  # a common word that starts the sentence
+                if len(re.findall(rf"(?<!\w){re.escape(name)}(?!\w)", everything)) < 2 and len(found) < 2:
+                    weak = True
+            if name not in found:
+                found.append(name)
+    return found, weak
+
+
+def _mentions(text: str, word: str) -> bool:
+    return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", text) is not None
+
+
+def _capital(word: str) -> bool:
+    if word[0].isupper():
+        return True
+    m = re.match(r"^(?:d|l|al|el)['’](\w)", word)
+    return bool(m and m.group(1).isupper())
+
+
+def _possessive(word: str) -> bool:
+    return word.endswith(("'s", "’s"))
+
+
+def _strip_possessive(name: str) -> str:
+    return name[:-2] if _possessive(name) else name
+
+
+def _choose_entities(page: Page, subject: str | None, object: str | None) -> None:
+    if subject and object:
+        page.subject, page.object, page.entity_method = subject.strip(), object.strip(), "given"
+        return
+    if page.title:
+        page.subject, page.object, page.entity_method = page.title[0], page.title[1], "title"
+        return
+    found: list[str] = []
+    weak = False
+    first = True
+    texts = [c.summary for c in page.cards if c.summary] + [t for c in page.cards for t in c.listed]
+    texts += [f.text for f in page.facts]
+    context = "\n".join(texts)
+    for text in texts:
+        names, w = guess_entities(_CITATION.sub("", _TOKEN.sub("", text)), context)
+        for n in names:
+            if n not in found:
+                found.append(n)
+                weak = weak or w or not first
+        if len(found) >= 2:
+            break
+        first = False
+    if len(found) < 2:
+        raise PageError(
+            "cannot tell which two entities this page relates (no 'A ↔ B' title line and fewer than two "
+            "names in the summary); name them with --subject/--object or a sidecar file "
+            f"{_sidecar_hint(page.name)}",
+            page.name,
+            page.cards[0].line if page.cards else 1,
+        )
+    page.subject, page.object, page.entity_method = found[0], found[1], "summary"
+    if weak:
+        page.warnings.append(
+            f"{page.name}: the entities {found[0]!r} and {found[1]!r} are a weak guess from the text; "
+            f"check them and name them with --subject/--object or {_sidecar_hint(page.name)} if wrong"
+        )
+
+
+def _sidecar_hint(name: str) -> str:
+    stem = name[:-4] if name.endswith(".txt") else name
+    return f"{stem}.entities.json"
