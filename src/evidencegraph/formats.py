@@ -96,3 +96,11 @@ def choose_rdf_format(name: str | None, path: str | Path | None, default: str | 
     if default is None:
         raise UsageError("the -f/--format option must be set when writing to stdout")
     return rdf_format(default)
+
+
+def bind_prefixes(graph: object) -> None:
+    """Bind the project's prefixes on an rdflib Graph or Dataset."""
+    from .resources import PREFIXES
+
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns, override=True)  # type: ignore[attr-defined]

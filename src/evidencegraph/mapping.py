@@ -263,8 +263,11 @@ def page_triples(page: Page, base: str = DEFAULT_BASE) -> tuple[str, list[Triple
                     add((item, P["listsFact"], fact))
                     add((rel, P["supportedBy"], fact))
         else:
+            # The export drops which facts back which card; the page's facts
+            # are the best available answer.  A header without a count shows
+            # a relation with no facts at all.
             add((card, P["supportResolution"], _eg("supportFromPage")))
-            for fact in fact_iris:
+            for fact in fact_iris if c.declared_facts is not None else ():
                 add((rel, P["supportedBy"], fact))
         for cit in c.citations:
             node = f"{card}-citation-{cit.position}"

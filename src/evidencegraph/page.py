@@ -356,12 +356,9 @@ class _Parser:
         while (row := self.peek()) is not None:
             line, text = self.take()
             fact = _fact(text)
-            if fact is not None and not (fact[1][:1].isascii() and fact[1][:1].islower() and _GROUP.match(text)):
-                if not sources:
-                    raise self.error(
-                        f"a fact line before any source line: {_show(text)}; a source line ends in 'N facts'", line
-                    )
-                facts.append(Fact(fact[0], fact[1], fact[2], line, len(facts) + 1, len(sources) - 1))
+            known = fact is not None and fact[0] in FACT_TYPES
+            if known and not (fact[1][:1].isascii() and fact[1][:1].islower() and _GROUP.match(text)):  # type: ignore[index]
+                facts.append(self._fact_record(fact, text, line, facts, sources))  # type: ignore[arg-type]
                 continue
             if not sources and (chip := _CHIP.match(text)) and _DOMAIN.match(chip.group("domain")):
                 chips.append(Chip(chip.group("domain"), int(chip.group("n")), line, len(chips) + 1))
@@ -370,8 +367,8 @@ class _Parser:
             if group:
                 sources.append(_source(group.group("head"), int(group.group("n")), line, len(sources) + 1))
                 continue
-            if fact is not None and sources:
-                facts.append(Fact(fact[0], fact[1], fact[2], line, len(facts) + 1, len(sources) - 1))
+            if fact is not None:
+                facts.append(self._fact_record(fact, text, line, facts, sources))
                 continue
             raise self.error(
                 f"cannot read {_show(text)} as a source line ('Title domain … N facts') or a fact line "
@@ -379,6 +376,13 @@ class _Parser:
                 line,
             )
         return sources, facts, chips
+
+    def _fact_record(
+        self, fact: tuple[str, str, str | None], text: str, line: int, facts: list[Fact], sources: list[SourceGroup]
+    ) -> Fact:
+        if not sources:
+            raise self.error(f"a fact line before any source line: {_show(text)}; a source line ends in 'N facts'", line)
+        return Fact(fact[0], fact[1], fact[2], line, len(facts) + 1, len(sources) - 1)
 
 
 def _show(text: str, width: int = 60) -> str:
@@ -562,8 +566,8 @@ def _choose_entities(page: Page, subject: str | None, object: str | None) -> Non
     first = True
     texts = [c.summary for c in page.cards if c.summary] + [t for c in page.cards for t in c.listed]
     texts += [f.text for f in page.facts]
-    context = "\n".join(texts)
-    for text in texts:
+    for k, text in enumerate(texts):
+        context = "\n".join(texts[:k] + texts[k + 1 :])
         names, w = guess_entities(_CITATION.sub("", _TOKEN.sub("", text)), context)
         for n in names:
             if n not in found:

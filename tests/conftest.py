@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+HERE = Path(__file__).parent
+PAGES = HERE / "pages"
+BROKEN = HERE / "broken"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, *args: str, input: bytes | str | None = None):
+    from evidencegraph.cli import cli
+
+    return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+def assert_isomorphic(expected, actual, what: str = "graph") -> None:
+    """Compare two rdflib graphs/datasets by isomorphism; print a readable diff when they differ."""
+    from rdflib.compare import graph_diff, to_isomorphic
+
+    iso_e, iso_a = to_isomorphic(expected), to_isomorphic(actual)
+    if iso_e == iso_a:
+        return
+    _, only_e, only_a = graph_diff(iso_e, iso_a)
+    lines = ["- " + ln for ln in sorted(only_e.serialize(format="nt").splitlines()) if ln]
+    lines += ["+ " + ln for ln in sorted(only_a.serialize(format="nt").splitlines()) if ln]
+    pytest.fail(f"{what} differs (- expected, + actual):\n" + "\n".join(lines), pytrace=False)
+
+
+def graphs_from_nquads(data: str | bytes) -> dict[str, "object"]:
+    """N-Quads -> {graph name: rdflib Graph}, read with pyoxigraph (an independent parser)."""
+    import pyoxigraph as ox
+    from rdflib import BNode, Graph, Literal, URIRef
+
+    def term(t):
+        if isinstance(t, ox.NamedNode):
+            return URIRef(t.value)
+        if isinstance(t, ox.BlankNode):
+            return BNode(t.value)
+        if t.language:
+            return Literal(t.value, lang=t.language)
+        dt = t.datatype.value
+        return Literal(t.value) if dt.endswith("#string") else Literal(t.value, datatype=URIRef(dt))
+
+    out: dict[str, Graph] = {}
+    raw = data.encode() if isinstance(data, str) else data
+    for q in ox.parse(raw, ox.RdfFormat.N_QUADS):
+        name = "" if isinstance(q.graph_name, ox.DefaultGraph) else q.graph_name.value
+        out.setdefault(name, Graph()).add((term(q.subject), term(q.predicate), term(q.object)))
+    return out
+
+
+def text_diff(expected: str, actual: str) -> str:
+    return "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), "expected", "actual"))

@@ -1,0 +1,107 @@
+"""Pages -> RDF: expected graphs, the sample's must-haves, stable IRIs, determinism, round trip."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDFS, XSD
+
+from evidencegraph.mapping import entity_iri, nquads, page_triples
+from evidencegraph.pipeline import PageFile, read_page
+from evidencegraph.render import normalise_page_text, read_rdf, render_graph
+
+from conftest import PAGES, assert_isomorphic, graphs_from_nquads, text_diff
+
+PAGE_FILES = sorted(PAGES.glob("*.txt"))
+EG = "https://w3id.org/evidencegraph#"
+
+
+def page_nquads(path: Path) -> str:
+    page = read_page(PageFile(path, path.name))
+    return "".join(nquads(*page_triples(page)))
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_expected_graph(path: Path):
+    """Each test page against its reviewed expected graph (``*.expected.nq``).
+
+    Set EVIDENCEGRAPH_REGEN=1 to rewrite them after a deliberate change, then
+    review the diff.
+    """
+    expected_file = path.with_suffix(".expected.nq")
+    actual = page_nquads(path)
+    if os.environ.get("EVIDENCEGRAPH_REGEN"):
+        expected_file.write_text(actual, encoding="utf-8")
+    expected_graphs = graphs_from_nquads(expected_file.read_text(encoding="utf-8"))
+    actual_graphs = graphs_from_nquads(actual)
+    assert sorted(expected_graphs) == sorted(actual_graphs)
+    for name in sorted(expected_graphs):
+        assert_isomorphic(expected_graphs[name], actual_graphs[name], f"graph {name}")
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_render_round_trip(path: Path):
+    quads = read_rdf(page_nquads(path).encode(), "N_QUADS")
+    expected = normalise_page_text(path.read_text(encoding="utf-8-sig"))
+    actual = render_graph(quads)
+    assert actual == expected, text_diff(expected, actual)
+
+
+def test_byte_identical_every_time():
+    path = PAGES / "title-two-cards.txt"
+    assert page_nquads(path) == page_nquads(path)
+
+
+def sample_graph() -> Graph:
+    (g,) = graphs_from_nquads(page_nquads(PAGES / "belgium-european-union.txt")).values()
+    return g
+
+
+def test_sample_page_graph():
+    g = sample_graph()
+    q = """PREFIX eg: <https://w3id.org/evidencegraph#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    PREFIX dcterms: <http://purl.org/dc/terms/>"""
+    facts = list(g.query(q + "SELECT ?f ?t WHERE { ?f a eg:Fact ; eg:factType ?t }"))
+    assert len(facts) == 8
+    types = sorted(str(t).rsplit("#", 1)[1] for _, t in facts)
+    assert types == ["claim"] * 4 + ["perspective"] * 4
+    (src,) = list(g.query(q + "SELECT ?s ?title ?d ?org WHERE { ?s a eg:Source ; dcterms:title ?title ; eg:domain ?d ; eg:publisher ?org }"))
+    assert str(src.d) == "ecfr.eu" and str(src.org) == "European Council on Foreign Relations"
+    assert str(src.title).startswith("Independence play")
+    assert len(set(g.objects(None, URIRef(EG + "fromSource")))) == 1
+    (rel,) = list(g.query(q + """SELECT ?r ?score ?kind ?sl ?ol WHERE { ?r a eg:Relation ; eg:kind ?kind ; eg:score ?score ;
+        eg:subject/rdfs:label ?sl ; eg:object/rdfs:label ?ol }"""))
+    assert rel.score == Literal("3.17", datatype=XSD.decimal) and rel.score.toPython() == Decimal("3.17")
+    assert (str(rel.kind), str(rel.sl), str(rel.ol)) == ("related", "Belgium", "European Union")
+    supported = set(g.objects(rel.r, URIRef(EG + "supportedBy")))
+    assert supported == {f for f, _ in facts}
+    cited = set(g.objects(rel.r, URIRef(EG + "cites")))
+    first_four = {r.f for r in g.query(q + "SELECT ?f WHERE { ?l eg:listsFact ?f ; eg:position ?p FILTER(?p <= 4) }")}
+    assert len(cited) == 4 and cited == first_four
+
+
+def test_same_things_from_two_pages_are_one_node(tmp_path):
+    text = (PAGES / "belgium-european-union.txt").read_bytes()
+    (tmp_path / "a.txt").write_bytes(text)
+    (tmp_path / "b.txt").write_bytes(text.replace(b"related 3.17", b"cross_type 3.17"))
+    union = Graph()
+    for n in ("a.txt", "b.txt"):
+        for g in graphs_from_nquads(page_nquads(tmp_path / n)).values():
+            union += g
+    from rdflib.namespace import RDF
+    assert len(set(union.subjects(RDF.type, URIRef(EG + "Fact")))) == 8
+    assert len(set(union.subjects(RDF.type, URIRef(EG + "Source")))) == 1
+    assert len(set(union.subjects(RDF.type, URIRef(EG + "Entity")))) == 2
+    assert len(set(union.subjects(RDF.type, URIRef(EG + "Relation")))) == 2
+    assert len(set(union.subjects(RDF.type, URIRef(EG + "Page")))) == 2
+
+
+def test_entity_iris_are_readable_and_injective():
+    assert entity_iri("European  Union").endswith("/entity/European_Union")
+    assert entity_iri("A_B") != entity_iri("A B")
+    assert entity_iri("C++ / C#").endswith("/entity/C++_%2F_C%23")
+    assert entity_iri("Belgium", "http://example.org/") == "http://example.org/entity/Belgium"
