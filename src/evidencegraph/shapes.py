@@ -1,0 +1,242 @@
+"""SHACL validation (pyshacl) and its typed report.
+
+The shapes (``shapes/evidencegraph.ttl``) are standard SHACL Core and
+SHACL-SPARQL; validation runs with the ontology loaded, so the fact types of
+the ``eg:FactTypes`` scheme are known without the data declaring them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Iterable
+
+from .resources import ontology_path, shapes_path
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+
+log = logging.getLogger(__name__)
+
+SH = "http://www.w3.org/ns/shacl#"
+EG = "https://w3id.org/evidencegraph#"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One SHACL validation result, with where it came from when known."""
+
+    focus: str
+    severity: str  # Violation | Warning | Info
+    component: str  # e.g. sh:MinCountConstraintComponent
+    message: str
+    path: str | None = None
+    value: str | None = None
+    shape: str | None = None
+    label: str | None = None  # the focus node's label, title or text
+    file: str | None = None
+    line: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Report:
+    """The outcome of validating some data."""
+
+    results: list[Result] = field(default_factory=list)
+    graph: "Graph | None" = None  # the standard SHACL validation report
+    triples: int = 0
+
+    @property
+    def violations(self) -> list[Result]:
+        return [r for r in self.results if r.severity == "Violation"]
+
+    @property
+    def warnings(self) -> list[Result]:
+        return [r for r in self.results if r.severity != "Violation"]
+
+    def conforms(self, strict: bool = False) -> bool:
+        return not (self.results if strict else self.violations)
+
+    def extend(self, other: "Report") -> None:
+        self.results.extend(other.results)
+        self.triples += other.triples
+        if other.graph is not None:
+            if self.graph is None:
+                from rdflib import Graph
+
+                self.graph = Graph()
+            self.graph += other.graph
+
+    def summary(self) -> str:
+        verdict = "conforms" if self.conforms() else "does not conform"
+        return (
+            f"{verdict}: {len(self.violations)} violation{'s' if len(self.violations) != 1 else ''}, "
+            f"{len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}"
+        )
+
+
+@lru_cache(maxsize=1)
+def shapes_graph() -> "Graph":
+    from rdflib import Graph
+
+    return Graph().parse(shapes_path(), format="turtle")
+
+
+@lru_cache(maxsize=1)
+def ontology_graph() -> "Graph":
+    from rdflib import Graph
+
+    return Graph().parse(ontology_path(), format="turtle")
+
+
+def validate_graph(data: "Graph") -> Report:
+    """Validate one rdflib graph against the shapes, with the ontology loaded.
+
+    >>> from rdflib import Graph
+    >>> g = Graph().parse(data='''@prefix eg: <https://w3id.org/evidencegraph#> .
+    ...     <http://example.org/e> a eg:Entity .''', format="turtle")
+    >>> report = validate_graph(g)
+    >>> [(r.focus, r.component) for r in report.results]
+    [('http://example.org/e', 'sh:MinCountConstraintComponent')]
+    """
+    from pyshacl import validate
+
+    _, report_graph, _ = validate(
+        data,
+        shacl_graph=shapes_graph(),
+        ont_graph=ontology_graph(),
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        abort_on_first=False,
+    )
+    return Report(results_of(report_graph, data), report_graph, len(data))
+
+
+def _short(iri: str) -> str:
+    for prefix, ns in (("sh", SH), ("eg", EG)):
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def results_of(report_graph: "Graph", data: "Graph | None" = None) -> list[Result]:
+    """Typed results from a SHACL validation report graph."""
+    from rdflib import Literal, URIRef
+
+    sh = lambda name: URIRef(SH + name)  # noqa: E731
+    out = []
+    for node in report_graph.subjects(URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), sh("ValidationResult")):
+        focus = report_graph.value(node, sh("focusNode"))
+        path = report_graph.value(node, sh("resultPath"))
+        value = report_graph.value(node, sh("value"))
+        severity = report_graph.value(node, sh("resultSeverity"))
+        component = report_graph.value(node, sh("sourceConstraintComponent"))
+        messages = list(report_graph.objects(node, sh("resultMessage")))
+        label, file, line = _where(data, focus) if data is not None and focus is not None else (None, None, None)
+        out.append(
+            Result(
+                focus=str(focus),
+                severity=str(severity).rsplit("#", 1)[-1],
+                component=_short(str(component)),
+                message=str(messages[0]) if messages else "",
+                path=_short(str(path)) if path is not None else None,
+                value=(str(value) if isinstance(value, Literal) else _short(str(value))) if value is not None else None,
+                shape=_short(str(report_graph.value(node, sh("sourceShape")))),
+                label=label,
+                file=file,
+                line=line,
+            )
+        )
+    return sorted(out, key=lambda r: (r.file or "", r.line or 0, r.focus, r.component, r.path or "", r.value or ""))
+
+
+_WHERE = """
+PREFIX eg: <https://w3id.org/evidencegraph#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?label ?file ?line WHERE {
+  OPTIONAL { ?focus rdfs:label|dcterms:title|eg:text|eg:kind|eg:fileName|eg:listedText ?label }
+  OPTIONAL {
+    { ?focus eg:line ?line . BIND(?focus AS ?node) }
+    UNION { ?node eg:listsFact|eg:listsSource ?focus ; eg:line ?line }
+    UNION { ?node eg:states ?focus ; eg:line ?line }
+    UNION { ?card eg:citation ?focus ; eg:line ?line . BIND(?card AS ?node) }
+    OPTIONAL { ?page (eg:card|eg:sourceListing|eg:domainChip|eg:sourceListing/eg:factListing|eg:card/eg:listedSupport) ?node ;
+               eg:fileName ?file }
+  }
+  OPTIONAL { ?focus eg:fileName ?file }
+} ORDER BY ?line LIMIT 1
+"""
+
+
+def _where(data: "Graph", focus: Any) -> tuple[str | None, str | None, int | None]:
+    try:
+        rows = list(data.query(_WHERE, initBindings={"focus": focus}))
+    except Exception:  # pragma: no cover - a focus node rdflib cannot bind
+        return None, None, None
+    if not rows:
+        return None, None, None
+    label, file, line = rows[0]
+    text = str(label) if label is not None else None
+    if text and len(text) > 60:
+        text = text[:59] + "…"
+    return text, (str(file) if file is not None else None), (int(line) if line is not None else None)
+
+
+def format_text(report: Report, verbose: bool = True) -> str:
+    """Results grouped by focus node, for people."""
+    lines: list[str] = []
+    groups: dict[str, list[Result]] = {}
+    for r in report.results:
+        groups.setdefault(r.focus, []).append(r)
+    for focus, results in groups.items():
+        first = results[0]
+        where = f"{first.file}:{first.line}: " if first.file and first.line else (f"{first.file}: " if first.file else "")
+        label = f" ({first.label!r})" if first.label else ""
+        lines.append(f"{where}{focus}{label}")
+        for r in results:
+            detail = ", ".join(x for x in (f"path {r.path}" if r.path else "", f"value {r.value!r}" if r.value is not None else "") if x)
+            lines.append(f"  {r.severity}: {r.message}" + (f" [{detail}]" if detail else "") + f" ({r.component})")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def format_json(report: Report) -> str:
+    """A plain list of results for scripts: see the README for the fields."""
+    return json.dumps(
+        {
+            "conforms": report.conforms(),
+            "violations": len(report.violations),
+            "warnings": len(report.warnings),
+            "results": [r.to_json() for r in report.results],
+        },
+        indent=2,
+        ensure_ascii=False,
+    ) + "\n"
+
+
+def format_turtle(report: Report) -> str:
+    """The standard SHACL validation report, in Turtle."""
+    from rdflib import BNode, Graph, Literal, URIRef
+    from rdflib.namespace import RDF
+
+    g = report.graph
+    if g is None or not report.results and len(g) == 0:
+        g = Graph()
+        node = BNode()
+        g.add((node, RDF.type, URIRef(SH + "ValidationReport")))
+        g.add((node, URIRef(SH + "conforms"), Literal(True)))
+    g.bind("sh", SH)
+    return g.serialize(format="turtle")
+
+
+def merge_results(reports: Iterable[Report]) -> Report:
+    total = Report()
+    for r in reports:
+        total.extend(r)
+    return total
