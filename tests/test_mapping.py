@@ -12,7 +12,9 @@ from rdflib.namespace import RDFS, XSD
 
 from evidencegraph.mapping import entity_iri, nquads, page_triples
 from evidencegraph.pipeline import PageFile, read_page
-from evidencegraph.render import normalise_page_text, read_rdf, render_graph
+from evidencegraph.formats import rdf_format
+from evidencegraph.loaders import read_rdf
+from evidencegraph.render import normalise_page_text, render_graph
 
 from conftest import PAGES, assert_isomorphic, graphs_from_nquads, text_diff
 
@@ -45,7 +47,7 @@ def test_expected_graph(path: Path):
 
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
 def test_render_round_trip(path: Path):
-    quads = read_rdf(page_nquads(path).encode(), "N_QUADS")
+    quads = read_rdf(page_nquads(path).encode(), rdf_format("nq"))
     expected = normalise_page_text(path.read_text(encoding="utf-8-sig"))
     actual = render_graph(quads)
     assert actual == expected, text_diff(expected, actual)

@@ -94,10 +94,45 @@ def entity_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def report_outcome(outcome: Any, quiet: bool = False) -> None:
+    """Parse warnings, validation results (one line each) and errors, on stderr."""
     for w in outcome.warnings:
         click.echo(f"warning: {w}", err=True)
+    if not quiet:
+        for r in outcome.report.results:
+            where = f"{r.file}:{r.line}" if r.line else (r.file or "")
+            click.echo(f"{r.severity.lower()}: {where}: {r.message} [{r.focus}]", err=True)
+    for name in outcome.refused:
+        click.echo(f"refused: {name}: does not conform (--strict)", err=True)
     for e in outcome.errors:
         click.echo(f"error: {e}", err=True)
+
+
+def finish(outcome: Any, done: str) -> None:
+    """The closing line and exit code of a run over pages."""
+    total = outcome.failed + len(outcome.pages) + len(outcome.refused)
+    parts = [f"{len(outcome.pages)} of {total} pages {done}"]
+    if outcome.failed:
+        parts.append(f"{outcome.failed} could not be read")
+    if outcome.refused:
+        parts.append(f"{len(outcome.refused)} refused for not conforming")
+    elif outcome.nonconforming:
+        parts.append(f"{outcome.nonconforming} do not conform (kept; --strict leaves them out)")
+    if outcome.report.results:
+        parts.append(f"{len(outcome.report.violations)} violations, {len(outcome.report.warnings)} warnings")
+    line = "; ".join(parts)
+    if outcome.failed or outcome.refused or outcome.nonconforming:
+        raise Failed(line)
+    click.echo(line, err=True)
+
+
+def validation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option(
+        "--strict", is_flag=True, help="Leave out pages with violations or warnings (and exit 1)."
+    )(fn)
+    fn = click.option(
+        "--validate/--no-validate", default=True, show_default=True, help="SHACL-validate each page on the way."
+    )(fn)
+    return fn
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,7 +149,9 @@ def cli(verbose: int) -> None:
 @rdf_output_options
 @base_option
 @entity_options
+@validation_options
 @click.option("--glob", default="*.txt", show_default=True, help="Which files to read in folders.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the closing line on stderr.")
 @handle_errors
 def convert(
     pages: tuple[str, ...],
@@ -123,7 +160,10 @@ def convert(
     base: str | None,
     subject: str | None,
     object_: str | None,
+    validate: bool,
+    strict: bool,
     glob: str,
+    quiet: bool,
 ) -> None:
     """Convert PAGES (files or folders) to RDF, on stdout or -o FILE; no store.
 
@@ -135,10 +175,62 @@ def convert(
 
     rdf = choose_rdf_format(fmt, output, default="turtle")
     with output_stream(output) as out:
-        outcome = run(pages, rdf, out, base_from_env(base), subject, object_, glob=glob)
-    report_outcome(outcome)
-    if outcome.failed:
-        raise Failed(f"{outcome.failed} of {outcome.failed + len(outcome.pages)} pages could not be read; the rest were converted")
+        outcome = run(pages, rdf, out, base_from_env(base), subject, object_, validate, strict, glob=glob)
+    report_outcome(outcome, quiet)
+    finish(outcome, "converted")
+
+
+@cli.command()
+@click.argument("data", nargs=-1, type=click.Path(path_type=str))
+@click.option("--store", "store_dir", envvar="EVIDENCEGRAPH_STORE", help="The store to validate when no DATA is given.")
+@click.option(
+    "-f", "--format", "out_format", type=click.Choice(["text", "turtle", "json"]), default="text", show_default=True,
+    help="text for people; turtle, the standard SHACL report; json, a plain list for scripts.",
+)
+@click.option("-i", "--input-format", help="The RDF syntax of DATA (needed for - on stdin); else from extensions.")
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@base_option
+@entity_options
+@click.option("--glob", default="*.txt", show_default=True, help="Which files to read in folders.")
+@handle_errors
+def validate(
+    data: tuple[str, ...],
+    store_dir: str | None,
+    out_format: str,
+    input_format: str | None,
+    strict: bool,
+    base: str | None,
+    subject: str | None,
+    object_: str | None,
+    glob: str,
+) -> None:
+    """SHACL-validate DATA: pages (*.txt) or RDF files; with no DATA, the store.
+
+    Exit 0 when the data conforms (warnings allowed unless --strict), 1 when
+    it does not or some input could not be read, 2 on usage errors.
+    """
+    from .pipeline import base_from_env, validate_inputs
+    from .shapes import format_json, format_text, format_turtle
+
+    if data:
+        outcome = validate_inputs(data, input_format, subject, object_, base_from_env(base), glob, sys.stdin.buffer)
+    else:
+        from .store import validate_store
+
+        outcome = validate_store(store_dir)
+    report = outcome.report
+    text = {"text": format_text, "json": format_json, "turtle": format_turtle}[out_format](report)
+    click.echo(text, nl=False)
+    for w in outcome.warnings:
+        click.echo(f"warning: {w}", err=True)
+    for e in outcome.errors:
+        click.echo(f"error: {e}", err=True)
+    summary = report.summary() if report.conforms(strict) or not strict else report.summary().replace("conforms", "does not conform (--strict)")
+    if outcome.errors:
+        summary += f"; {len(outcome.errors)} input{'s' if len(outcome.errors) != 1 else ''} could not be read"
+    if outcome.errors or not report.conforms(strict):
+        raise Failed(summary)
+    click.echo(summary, err=True)
 
 
 @cli.command()
@@ -149,11 +241,12 @@ def convert(
 def render(data: str, fmt: str | None, page_iri: str | None) -> None:
     """Render a page's graph (an RDF file) back into page text."""
     from .formats import choose_rdf_format
-    from .render import read_rdf, render_graph
+    from .loaders import read_rdf
+    from .render import render_graph
 
     rdf = choose_rdf_format(fmt, data if data != "-" else None)
     raw = sys.stdin.buffer.read() if data == "-" else _read_bytes(data)
-    click.echo(render_graph(read_rdf(raw, rdf.oxigraph), page_iri), nl=False)
+    click.echo(render_graph(read_rdf(raw, rdf, data), page_iri), nl=False)
 
 
 def _read_bytes(path: str) -> bytes:

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
-from .errors import PageError, UsageError
+from .errors import EvidenceGraphError, PageError, UsageError
 from .formats import RdfFormat
 from .mapping import Triple, page_triples
 from .page import Page, parse_file
+from .shapes import Report, Result
 from .vocab import DEFAULT_BASE
 
 log = logging.getLogger(__name__)
@@ -89,12 +90,18 @@ class Outcome:
     """What happened to the pages of one run."""
 
     pages: list[Page] = field(default_factory=list)
-    errors: list[PageError] = field(default_factory=list)
+    errors: list[EvidenceGraphError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    report: Report = field(default_factory=Report)
+    refused: list[str] = field(default_factory=list)  # pages left out under --strict
 
     @property
     def failed(self) -> int:
         return len(self.errors)
+
+    @property
+    def nonconforming(self) -> int:
+        return len({r.file for r in self.report.violations})
 
 
 def parse_pages(
@@ -123,6 +130,38 @@ def page_graphs(pages: Iterable[Page], base: str = DEFAULT_BASE) -> Iterator[tup
         yield page, g, triples
 
 
+def validate_page(page: Page, triples: list[Triple]) -> Report:
+    """SHACL-validate one page's graph; results name the page file."""
+    from .mapping import to_oxigraph
+    from .loaders import to_rdflib
+    from .shapes import validate_graph
+
+    report = validate_graph(to_rdflib(to_oxigraph("urn:x-page", triples)))
+    report.results = [r if r.file else _with_file(r, page.name) for r in report.results]
+    return report
+
+
+def _with_file(result: Result, name: str) -> Result:
+    from dataclasses import replace
+
+    return replace(result, file=name)
+
+
+def checked_graphs(
+    graphs: Iterable[tuple[Page, str, list[Triple]]], outcome: Outcome, strict: bool = False
+) -> Iterator[tuple[Page, str, list[Triple]]]:
+    """Validate each page graph on the way through; under ``strict`` drop those that fail."""
+    for page, g, triples in graphs:
+        report = validate_page(page, triples)
+        outcome.report.extend(report)
+        if not report.conforms(strict):
+            if strict:
+                outcome.refused.append(page.name)
+                continue
+        outcome.pages.append(page)
+        yield page, g, triples
+
+
 def convert(
     paths: Iterable[str | Path],
     fmt: RdfFormat,
@@ -130,12 +169,15 @@ def convert(
     base: str = DEFAULT_BASE,
     subject: str | None = None,
     object: str | None = None,
-    validate: Callable[[list[tuple[Page, str, list[Triple]]]], None] | None = None,
+    validate: bool = True,
+    strict: bool = False,
     glob: str = "*.txt",
 ) -> Outcome:
     """Pages -> RDF in one format, written to ``out``; no store.
 
-    Output is deterministic: quads sorted, no blank nodes, no timestamps.
+    Each page is validated on the way (unless ``validate`` is false); under
+    ``strict`` a page with violations or warnings is left out.  Output is
+    deterministic: quads sorted, no blank nodes, no timestamps.
     """
     from .mapping import to_oxigraph
     from .writers import write_quads
@@ -143,14 +185,80 @@ def convert(
     if subject and not object or object and not subject:
         raise UsageError("give both --subject and --object, or neither")
     outcome = Outcome()
-    graphs = list(page_graphs(parse_pages(find_pages(paths, glob), subject, object, outcome), base))
-    outcome.pages = [p for p, _, _ in graphs]
-    if validate is not None:
-        validate(graphs)
+    graphs: Iterable[tuple[Page, str, list[Triple]]] = page_graphs(
+        parse_pages(find_pages(paths, glob), subject, object, outcome), base
+    )
+    if validate:
+        graphs = checked_graphs(graphs, outcome, strict)
+    else:
+        graphs = _collect(graphs, outcome)
     quads = [q for _, g, triples in graphs for q in to_oxigraph(g, triples)]
     quads = sorted(set(quads), key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
     write_quads(quads, fmt, out)
     return outcome
+
+
+def _collect(graphs: Iterable[tuple[Page, str, list[Triple]]], outcome: Outcome) -> Iterator[tuple[Page, str, list[Triple]]]:
+    for item in graphs:
+        outcome.pages.append(item[0])
+        yield item
+
+
+def validate_inputs(
+    paths: Iterable[str],
+    input_format: str | None = None,
+    subject: str | None = None,
+    object: str | None = None,
+    base: str = DEFAULT_BASE,
+    glob: str = "*.txt",
+    stdin: BinaryIO | None = None,
+) -> Outcome:
+    """Validate pages (``*.txt``, parsed first) and RDF files (any of the six syntaxes).
+
+    Unreadable inputs are collected in ``outcome.errors``; the rest are validated.
+    """
+    from .formats import choose_rdf_format
+    from .loaders import read_rdf, read_rdf_file, to_rdflib
+    from .shapes import validate_graph
+
+    outcome = Outcome()
+    pages: list[PageFile] = []
+    for raw in paths:
+        if raw == "-":
+            if not input_format:
+                raise UsageError("reading stdin needs its format: give -i/--input-format")
+            data = (stdin or open(0, "rb")).read()
+            try:
+                quads = read_rdf(data, choose_rdf_format(input_format, None), "<stdin>")
+            except EvidenceGraphError as e:
+                outcome.errors.append(e)
+                continue
+            _validate_rdf(quads, "<stdin>", outcome)
+            continue
+        path = Path(raw)
+        if path.is_dir() or path.suffix.lower() == ".txt" and not input_format:
+            pages.extend(find_pages([path], glob))
+            continue
+        try:
+            quads = read_rdf_file(path, input_format)
+        except UsageError:
+            raise
+        except EvidenceGraphError as e:
+            outcome.errors.append(e)
+            continue
+        _validate_rdf(quads, str(path), outcome)
+    for _ in checked_graphs(page_graphs(parse_pages(pages, subject, object, outcome), base), outcome):
+        pass
+    return outcome
+
+
+def _validate_rdf(quads: list, name: str, outcome: Outcome) -> None:
+    from .loaders import to_rdflib
+    from .shapes import validate_graph
+
+    report = validate_graph(to_rdflib(quads))
+    report.results = [r if r.file else _with_file(r, name) for r in report.results]
+    outcome.report.extend(report)
 
 
 def base_from_env(base: str | None) -> str:

@@ -12,8 +12,6 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Iterable
 
-import pyoxigraph as ox
-
 from .errors import DataError
 from .page import ARROW, PENDING
 from .vocab import NAMESPACE
@@ -145,11 +143,3 @@ def normalise_page_text(text: str) -> str:
         text = text[1:]
     lines = (ln.rstrip() for ln in re.split(r"\r\n|\r|\n", text))
     return "\n".join(ln for ln in lines if ln) + "\n"
-
-
-def read_rdf(data: bytes, fmt: str, base: str | None = None) -> list[ox.Quad]:
-    """Parse RDF bytes with pyoxigraph (fmt: a pyoxigraph RdfFormat attribute name)."""
-    try:
-        return list(ox.parse(data, getattr(ox.RdfFormat, fmt), base_iri=base))
-    except SyntaxError as e:
-        raise DataError(str(e)) from None

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 SH = "http://www.w3.org/ns/shacl#"
 EG = "https://w3id.org/evidencegraph#"
+EGSH = "https://w3id.org/evidencegraph/shapes#"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Result:
     path: str | None = None
     value: str | None = None
     shape: str | None = None
+    constraint: str | None = None  # the SPARQL constraint, for sh:SPARQLConstraintComponent
     label: str | None = None  # the focus node's label, title or text
     file: str | None = None
     line: int | None = None
@@ -119,7 +121,7 @@ def validate_graph(data: "Graph") -> Report:
 
 
 def _short(iri: str) -> str:
-    for prefix, ns in (("sh", SH), ("eg", EG)):
+    for prefix, ns in (("sh", SH), ("eg", EG), ("egsh", EGSH)):
         if iri.startswith(ns):
             return f"{prefix}:{iri[len(ns):]}"
     return iri
@@ -131,7 +133,8 @@ def results_of(report_graph: "Graph", data: "Graph | None" = None) -> list[Resul
 
     sh = lambda name: URIRef(SH + name)  # noqa: E731
     out = []
-    for node in report_graph.subjects(URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), sh("ValidationResult")):
+    # the report's own results; nested ones (sh:detail) explain them and are not counted
+    for node in report_graph.objects(None, sh("result")):
         focus = report_graph.value(node, sh("focusNode"))
         path = report_graph.value(node, sh("resultPath"))
         value = report_graph.value(node, sh("value"))
@@ -148,6 +151,7 @@ def results_of(report_graph: "Graph", data: "Graph | None" = None) -> list[Resul
                 path=_short(str(path)) if path is not None else None,
                 value=(str(value) if isinstance(value, Literal) else _short(str(value))) if value is not None else None,
                 shape=_short(str(report_graph.value(node, sh("sourceShape")))),
+                constraint=_short(str(constraint)) if (constraint := report_graph.value(node, sh("sourceConstraint"))) else None,
                 label=label,
                 file=file,
                 line=line,
@@ -202,7 +206,7 @@ def format_text(report: Report, verbose: bool = True) -> str:
         lines.append(f"{where}{focus}{label}")
         for r in results:
             detail = ", ".join(x for x in (f"path {r.path}" if r.path else "", f"value {r.value!r}" if r.value is not None else "") if x)
-            lines.append(f"  {r.severity}: {r.message}" + (f" [{detail}]" if detail else "") + f" ({r.component})")
+            lines.append(f"  {r.severity}: {r.message}" + (f" [{detail}]" if detail else "") + f" ({r.constraint or r.component})")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
