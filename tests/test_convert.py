@@ -24,14 +24,14 @@ def triples(quads) -> set:
 
 @pytest.fixture
 def reference(runner):
-    result = invoke(runner, "convert", *ALL, "-f", "nq")
+    result = invoke(runner, "convert", *ALL, "-f", "nq", "--no-validate")
     assert result.exit_code == 0, result.output
     return quads_of(result.stdout_bytes, "N_QUADS")
 
 
 @pytest.mark.parametrize("fmt", ["turtle", "nt", "trig", "xml"])
 def test_exports_read_back_by_pyoxigraph(runner, reference, fmt):
-    result = invoke(runner, "convert", *ALL, "-f", fmt)
+    result = invoke(runner, "convert", *ALL, "-f", fmt, "--no-validate")
     assert result.exit_code == 0
     parsed = quads_of(result.stdout_bytes, OX[fmt])
     if fmt == "trig":
@@ -47,7 +47,7 @@ def test_jsonld_read_back_by_pyld_with_no_network(runner, reference):
         raise AssertionError(f"pyld tried to load {url}")
 
     jsonld.set_document_loader(no_network)
-    result = invoke(runner, "convert", *ALL, "-f", "jsonld")
+    result = invoke(runner, "convert", *ALL, "-f", "jsonld", "--no-validate")
     doc = json.loads(result.stdout_bytes)
     assert "text" in doc["@context"] and "fromSource" in doc["@context"]
     assert not any(k in doc["@context"] for k in ("owl", "brick", "foaf"))  # no bloated prefix list
@@ -96,7 +96,7 @@ def test_broken_pages_fail_alone(runner):
     assert "binary.txt:2: not UTF-8" in result.stderr
     assert "truncated.txt:4: the page ends before" in result.stderr
     assert "Traceback" not in result.output
-    assert result.stderr.splitlines()[-1] == "Error: 4 of 5 pages could not be read; the rest were converted"
+    assert result.stderr.splitlines()[-1] == "Error: 1 of 5 pages converted; 4 could not be read"
     graphs = {q.graph_name.value for q in quads_of(result.stdout_bytes, "N_QUADS")}
     assert graphs == {"https://w3id.org/evidencegraph/id/page/belgium-european-union.txt"}
 
@@ -132,3 +132,27 @@ def test_render_without_page_is_clear(runner, tmp_path):
     target.write_text("<http://a> <http://b> <http://c> .")
     result = invoke(runner, "render", str(target))
     assert result.exit_code == 1 and "no eg:Page in the data" in result.output
+
+
+def test_convert_validates_on_the_way(runner):
+    result = invoke(runner, "convert", str(SAMPLE), "-f", "nt")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines()[-1] == "1 of 1 pages converted"
+
+
+def test_nonconforming_page_is_kept_and_reported(runner):
+    result = invoke(runner, "convert", str(PAGES / "quality.txt"), str(SAMPLE), "-f", "nq")
+    assert result.exit_code == 1
+    assert "violation: quality.txt:6: The source line says 4 facts but 2 facts are listed under it." in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "Error: 2 of 2 pages converted; 1 do not conform (kept; --strict leaves them out); 6 violations, 2 warnings")
+    graphs = {q.graph_name.value.rsplit("/", 1)[1] for q in quads_of(result.stdout_bytes, "N_QUADS")}
+    assert graphs == {"quality.txt", "belgium-european-union.txt"}
+
+
+def test_strict_leaves_nonconforming_pages_out(runner):
+    result = invoke(runner, "convert", str(PAGES / "quality.txt"), str(SAMPLE), "-f", "nq", "--strict")
+    assert result.exit_code == 1
+    assert "refused: quality.txt: does not conform (--strict)" in result.stderr
+    graphs = {q.graph_name.value.rsplit("/", 1)[1] for q in quads_of(result.stdout_bytes, "N_QUADS")}
+    assert graphs == {"belgium-european-union.txt"}
