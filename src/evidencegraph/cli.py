@@ -256,5 +256,235 @@ def _read_bytes(path: str) -> bytes:
         raise EvidenceGraphError(f"{path}: cannot read the file ({e.strerror})") from None
 
 
+def store_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--store",
+        "store_dir",
+        envvar="EVIDENCEGRAPH_STORE",
+        metavar="DIR|URL",
+        help="The store: a folder [env EVIDENCEGRAPH_STORE; default .evidencegraph] or a SPARQL endpoint URL.",
+    )(fn)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@store_option
+@base_option
+@entity_options
+@validation_options
+@click.option("--glob", default="*.txt", show_default=True, help="Which files to read in folders (recursively).")
+@click.option("--batch-size", default=200, show_default=True, help="Pages written per transaction.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-result lines; errors and the summary only.")
+@handle_errors
+def ingest(
+    paths: tuple[str, ...],
+    store_dir: str | None,
+    base: str | None,
+    subject: str | None,
+    object_: str | None,
+    validate: bool,
+    strict: bool,
+    glob: str,
+    batch_size: int,
+    quiet: bool,
+) -> None:
+    """Load pages and folders into the store: parse, validate, load.
+
+    Each page becomes its own named graph, written whole or not at all.  An
+    unchanged page is skipped; a changed one replaces its graph.  Pages that do
+    not conform are loaded with their violations reported (exit 1), or left out
+    with --strict.
+    """
+    from .pipeline import base_from_env, find_pages, ingest as run
+    from .store import open_store
+
+    total = len(find_pages(paths, glob))
+    show = not quiet and sys.stderr.isatty()
+    with open_store(store_dir, create=True) as store, (
+        click.progressbar(length=total, label="ingest", file=sys.stderr) if show else _no_bar()
+    ) as bar:
+        outcome = run(paths, store, base_from_env(base), subject, object_, validate, strict, glob, batch_size, bar.update)
+    report_outcome(outcome, quiet)
+    summary = (
+        f"{outcome.loaded} loaded, {outcome.replaced} replaced, {outcome.unchanged} unchanged, "
+        f"{outcome.failed} failed"
+        + (f", {len(outcome.refused)} refused" if outcome.refused else "")
+        + f"; {outcome.quads} quads written in {outcome.seconds:.1f}s into {store.location}"
+    )
+    if outcome.report.results:
+        summary += f"; {len(outcome.report.violations)} violations, {len(outcome.report.warnings)} warnings"
+    if outcome.failed or outcome.refused or outcome.nonconforming:
+        raise Failed(summary)
+    click.echo(summary, err=True)
+
+
+class _NullBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def __enter__(self) -> "_NullBar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _no_bar() -> _NullBar:
+    return _NullBar()
+
+
+@cli.command()
+@click.argument("pages", nargs=-1, required=True)
+@store_option
+@handle_errors
+def remove(pages: tuple[str, ...], store_dir: str | None) -> None:
+    """Drop PAGES (names, page IRIs, files or folders) from the store.
+
+    Entities, sources and facts stay while another page mentions them.
+    """
+    from .pipeline import remove as run
+    from .store import open_store
+
+    with open_store(store_dir) as store:
+        removed, missing = run(pages, store)
+    for name in removed:
+        click.echo(f"removed {name}", err=True)
+    for name in missing:
+        click.echo(f"error: {name}: no such page in the store; list them with: evidencegraph pages", err=True)
+    if missing:
+        raise Failed(f"{len(removed)} removed, {len(missing)} not found")
+    click.echo(f"{len(removed)} removed", err=True)
+
+
+@cli.command()
+@store_option
+@handle_errors
+def pages(store_dir: str | None) -> None:
+    """List the pages in the store: file name, checksum, graph IRI."""
+    from .store import open_store
+
+    with open_store(store_dir, read_only=True) as store:
+        found = store.pages()
+    for g, info in sorted(found.items(), key=lambda kv: kv[1].name):
+        click.echo(f"{info.name}\t{info.checksum[:12]}\t{g}")
+
+
+@cli.command()
+@click.argument("sparql", required=False)
+@store_option
+@click.option(
+    "-f", "--format", "fmt", default=None,
+    help="SELECT/ASK: table, json, xml, csv, tsv [table]; CONSTRUCT/DESCRIBE: an RDF format [turtle].",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file, not stdout.")
+@click.option("--question", "-Q", "name", help="Run a named question (see: evidencegraph questions).")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A question's parameter (repeatable).")
+@click.option("--allow-service", is_flag=True, help="Allow SERVICE (queries that fetch data over the network).")
+@handle_errors
+def query(
+    sparql: str | None,
+    store_dir: str | None,
+    fmt: str | None,
+    output: str | None,
+    name: str | None,
+    params: tuple[str, ...],
+    allow_service: bool,
+) -> None:
+    """Run a SPARQL query: the argument, @file.rq, or - for stdin.
+
+    The default graph is the union of all pages.  Parameters of a named
+    question are bound as RDF terms, never pasted into the query.
+    """
+    from .queries import parse_params, question, read_query, write_results
+    from .store import open_store
+
+    if name:
+        if sparql:
+            raise UsageError("give a query or --question, not both")
+        q = question(name)
+        text, substitutions = q.sparql, q.bind(parse_params(params))
+    elif sparql:
+        if params:
+            raise UsageError("-p goes with --question")
+        text, substitutions = read_query(sparql), {}
+    else:
+        raise UsageError("give a SPARQL query, @file.rq, - (stdin) or --question NAME")
+    from .store import check_query
+
+    check_query(text, allow_service)
+    from .queries import is_graph_result
+
+    with open_store(store_dir, read_only=True) as store, output_stream(output) as out:
+        results = store.query(text, substitutions, allow_service)
+        if is_graph_result(results):
+            from .formats import choose_rdf_format
+            from .writers import write_quads
+            import pyoxigraph as ox
+
+            rdf = choose_rdf_format(fmt, output, default="turtle")
+            if rdf.quads and rdf.name != "jsonld":
+                raise UsageError(f"a CONSTRUCT result is a graph: use turtle, nt, xml or jsonld, not {rdf.name}")
+            write_quads((ox.Quad(t.subject, t.predicate, t.object) for t in results), rdf, out)
+        else:
+            write_results(results, fmt or "table", out)
+
+
+@cli.command()
+@handle_errors
+def questions() -> None:
+    """List the named questions and their parameters."""
+    from .queries import questions as all_questions
+
+    for q in all_questions().values():
+        params = " ".join(f"-p {p.name}=…" for p in q.params)
+        click.echo(f"{q.name}{'  ' + params if params else ''}")
+        click.echo(f"    {q.description}")
+        for p in q.params:
+            click.echo(f"    {p.name} ({p.kind}): {p.help}")
+
+
+@cli.command()
+@store_option
+@rdf_output_options
+@click.option("--graph", "page", help="Export one page: its name or graph IRI.")
+@handle_errors
+def export(store_dir: str | None, fmt: str | None, output: str | None, page: str | None) -> None:
+    """Export the whole store (or one page) in any of the six syntaxes, streamed.
+
+    nq, trig and jsonld keep the page graphs; turtle, nt and xml get their union.
+    """
+    from .formats import choose_rdf_format
+    from .store import open_store
+
+    rdf = choose_rdf_format(fmt, output, default="nq")
+    with open_store(store_dir, read_only=True) as store:
+        graph = None
+        if page:
+            found = [g for g, info in store.pages().items() if page in (g, info.name)]
+            if not found:
+                raise EvidenceGraphError(f"{page}: no such page in the store; list them with: evidencegraph pages")
+            graph = found[0]
+        with output_stream(output) as out:
+            store.export(rdf, out, graph)
+
+
+@cli.command()
+@store_option
+@rdf_output_options
+@handle_errors
+def stats(store_dir: str | None, fmt: str | None, output: str | None) -> None:
+    """A VoID description of the store: triples, pages, entities, facts, sources; per class and property."""
+    from .formats import choose_rdf_format
+    from .stats import void_description
+    from .store import open_store
+    from .writers import write_quads
+
+    rdf = choose_rdf_format(fmt, output, default="turtle")
+    with open_store(store_dir, read_only=True) as store:
+        quads = void_description(store)
+    with output_stream(output) as out:
+        write_quads(quads, rdf, out)
+
+
 def main() -> None:
     cli(prog_name="evidencegraph")

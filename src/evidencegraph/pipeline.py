@@ -11,14 +11,17 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator
 
-from .errors import EvidenceGraphError, PageError, UsageError
+from .errors import DataError, EvidenceGraphError, PageError, UsageError
 from .formats import RdfFormat
 from .mapping import Triple, page_triples
-from .page import Page, parse_file
+from .page import Page, checksum, parse_bytes
 from .shapes import Report, Result
 from .vocab import DEFAULT_BASE
+
+if TYPE_CHECKING:
+    from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,15 @@ def sidecar_path(path: Path) -> Path:
     return path.with_name(stem + ".entities.json")
 
 
-def read_page(pf: PageFile, subject: str | None = None, object: str | None = None) -> Page:
+def read_bytes(pf: PageFile) -> bytes:
+    """:raises PageError: the file cannot be read."""
+    try:
+        return pf.path.read_bytes()
+    except OSError as e:
+        raise PageError(f"cannot read the file ({e.strerror}); check the path", str(pf.path)) from None
+
+
+def read_page(pf: PageFile, subject: str | None = None, object: str | None = None, data: bytes | None = None) -> Page:
     """Parse one page file; entities from the arguments, else a sidecar file, else the page.
 
     :raises PageError: the page or its sidecar cannot be read.
@@ -65,7 +76,7 @@ def read_page(pf: PageFile, subject: str | None = None, object: str | None = Non
         side = sidecar_path(pf.path)
         if side.exists():
             subject, object = _read_sidecar(side)
-    page = parse_file(str(pf.path), subject, object)
+    page = parse_bytes(read_bytes(pf) if data is None else data, str(pf.path), subject, object)
     page.name = pf.name
     return page
 
@@ -266,3 +277,167 @@ def base_from_env(base: str | None) -> str:
     if not base.endswith(("/", "#")):
         base += "/"
     return base
+
+
+@dataclass
+class IngestOutcome(Outcome):
+    """What an ingest did."""
+
+    loaded: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    quads: int = 0
+    seconds: float = 0.0
+
+
+def ingest(
+    paths: Iterable[str | Path],
+    store: "Store",
+    base: str = DEFAULT_BASE,
+    subject: str | None = None,
+    object: str | None = None,
+    validate: bool = True,
+    strict: bool = False,
+    glob: str = "*.txt",
+    batch_size: int = 200,
+    progress: Callable[[int], None] | None = None,
+) -> IngestOutcome:
+    """Pages and folders into the store: parse, validate, load.
+
+    Each page is its own named graph; pages are written in batches, each in one
+    transaction, so an interrupted ingest leaves only whole pages.  A page whose
+    file is unchanged (same checksum) is skipped; a changed one replaces its graph.
+    """
+    import time
+
+    from .mapping import page_iri, to_oxigraph
+
+    start = time.perf_counter()
+    if subject and not object or object and not subject:
+        raise UsageError("give both --subject and --object, or neither")
+    outcome = IngestOutcome()
+    existing = {g: info.checksum for g, info in store.pages().items()}
+    files = find_pages(paths, glob)
+    batch: list[tuple[str, list]] = []
+
+    def flush() -> None:
+        if batch:
+            outcome.quads += store.replace_pages(batch, [g for g, _ in batch if g in existing])
+            log.info("wrote %d pages (%d loaded so far)", len(batch), outcome.loaded + outcome.replaced + len(batch))
+            for g, _ in batch:
+                if g in existing:
+                    outcome.replaced += 1
+                else:
+                    outcome.loaded += 1
+            batch.clear()
+
+    seen: dict[str, Path] = {}
+
+    def fresh() -> Iterator[Page]:
+        for pf in files:
+            if progress:
+                progress(1)
+            try:
+                g = page_iri(pf.name, base)
+                if g in seen:
+                    raise PageError(
+                        f"another file of this run has the page name {pf.name!r} ({seen[g]}); "
+                        "rename one, or ingest the folders in separate runs",
+                        str(pf.path),
+                    )
+                seen[g] = pf.path
+                if pf.path.suffix.lower() in RDF_SUFFIXES:
+                    load_rdf_pages(pf.path, store, existing, outcome)
+                    continue
+                data = read_bytes(pf)
+                if existing.get(g) == checksum(data):
+                    outcome.unchanged += 1
+                    continue
+                page = read_page(pf, subject, object, data)
+            except EvidenceGraphError as e:
+                outcome.errors.append(e)
+                continue
+            outcome.warnings.extend(page.warnings)
+            yield page
+
+    graphs: Iterable[tuple[Page, str, list[Triple]]] = page_graphs(fresh(), base)
+    graphs = checked_graphs(graphs, outcome, strict) if validate else _collect(graphs, outcome)
+    for _, g, triples in graphs:
+        batch.append((g, to_oxigraph(g, triples)))
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    store.flush()
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+RDF_SUFFIXES = {".nq", ".nquads", ".trig", ".jsonld"}
+
+
+def load_rdf_pages(path: Path, store: "Store", existing: dict[str, str], outcome: IngestOutcome) -> None:
+    """Load an RDF dataset file (an export) into the store: its named graphs are pages.
+
+    :raises EvidenceGraphError: the file cannot be read or parsed, or has no named graphs.
+    """
+    import pyoxigraph as ox
+
+    from .loaders import read_rdf_file
+
+    quads = read_rdf_file(path)
+    graphs: dict[str, list[ox.Quad]] = {}
+    for q in quads:
+        if isinstance(q.graph_name, ox.DefaultGraph):
+            continue  # the default graph of an export is the union of its pages
+        graphs.setdefault(q.graph_name.value, []).append(q)
+    if not graphs:
+        raise DataError(f"{path}: no named graphs; ingest loads page graphs (export with -f nq, trig or jsonld)")
+    items = sorted(graphs.items())
+    outcome.quads += store.replace_pages(items, [g for g, _ in items if g in existing])
+    for g, _ in items:
+        if g in existing:
+            outcome.replaced += 1
+        else:
+            outcome.loaded += 1
+
+
+def remove(names: Iterable[str], store: "Store", glob: str = "*.txt") -> tuple[list[str], list[str]]:
+    """Drop pages from the store, by page name, page IRI, file path or folder.
+
+    Returns (removed page names, arguments that matched no page).  Shared nodes
+    stay as long as another page mentions them (they live in every page graph
+    that mentions them).
+    """
+    pages = store.pages()
+    by_name: dict[str, list[str]] = {}
+    for g, info in pages.items():
+        by_name.setdefault(info.name, []).append(g)
+    chosen: list[str] = []
+    missing: list[str] = []
+    for raw in names:
+        if raw in pages:
+            chosen.append(raw)
+            continue
+        path = Path(raw)
+        candidates = [raw, path.name] if not path.is_dir() else [pf.name for pf in find_pages([path], glob)]
+        hits = [g for c in candidates for g in by_name.get(c, [])]
+        if not hits:
+            missing.append(raw)
+        chosen.extend(hits)
+    chosen = sorted(set(chosen))
+    store.remove_pages(chosen)
+    store.flush()
+    return [pages[g].name for g in chosen], missing
+
+
+def validate_store_graphs(store: "Store") -> Outcome:
+    """Validate each page graph of the store on its own (a page graph is self-contained)."""
+    from .loaders import to_rdflib
+    from .shapes import validate_graph
+
+    outcome = Outcome()
+    for g, info in sorted(store.pages().items()):
+        report = validate_graph(to_rdflib(store.quads(g)))
+        report.results = [r if r.file else _with_file(r, info.name) for r in report.results]
+        outcome.report.extend(report)
+    return outcome

@@ -1,0 +1,193 @@
+"""SPARQL queries: the named questions shipped with the package, their
+parameters, and the formatting of results.
+
+A named question is a ``queries/NAME.rq`` file whose header says what it asks
+and which parameters it takes::
+
+    # Relations of an entity, ranked by score.
+    # param entity: label  the entity's label, e.g. "Belgium"
+
+Parameters are bound as RDF terms (SPARQL SEP-0007 substitutions), never
+pasted into the query text; a question selects its parameters (SEP-0007
+substitutes only projected variables), so they appear as columns too.  Kinds: ``label`` and ``string`` (a plain
+literal), ``iri``, ``integer``, ``decimal``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pyoxigraph as ox
+
+from .errors import QueryError, UsageError
+from .resources import queries_dir
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RESULT_FORMATS = ("table", "json", "xml", "csv", "tsv")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: str
+    help: str
+
+
+@dataclass
+class Question:
+    name: str
+    description: str
+    sparql: str
+    params: list[Param] = field(default_factory=list)
+
+    def bind(self, values: dict[str, str]) -> dict[str, Any]:
+        """Parameter values (strings from the command line) -> RDF terms.
+
+        :raises UsageError: a missing, unknown or malformed parameter.
+        """
+        known = {p.name: p for p in self.params}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise UsageError(
+                f"question {self.name!r} has no parameter {sorted(unknown)[0]!r}; "
+                f"it takes: {', '.join(known) or 'none'}"
+            )
+        missing = [p.name for p in self.params if p.name not in values]
+        if missing:
+            raise UsageError(f"question {self.name!r} needs -p {missing[0]}=VALUE ({known[missing[0]].help})")
+        return {name: term(known[name].kind, value, name) for name, value in values.items()}
+
+
+def term(kind: str, value: str, name: str = "value") -> Any:
+    """A command-line value as an RDF term of the given kind."""
+    try:
+        if kind == "iri":
+            return ox.NamedNode(value.strip("<>"))
+        if kind == "integer":
+            return ox.Literal(str(int(value)), datatype=ox.NamedNode(XSD + "integer"))
+        if kind == "decimal":
+            from decimal import Decimal
+
+            return ox.Literal(str(Decimal(value)), datatype=ox.NamedNode(XSD + "decimal"))
+    except (ValueError, ArithmeticError):
+        raise UsageError(f"parameter {name}: {value!r} is not a valid {kind}") from None
+    return ox.Literal(value)
+
+
+_PARAM = re.compile(r"^#\s*param\s+(\w+)\s*:\s*(\w+)\s*(.*)$")
+
+
+def load_question(path: Path) -> Question:
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    description = lines[0].lstrip("# ").strip() if lines and lines[0].startswith("#") else ""
+    params = [Param(m.group(1), m.group(2), m.group(3).strip()) for ln in lines if (m := _PARAM.match(ln))]
+    return Question(path.stem, description, text, params)
+
+
+def questions() -> dict[str, Question]:
+    """The named questions shipped with the package, by name."""
+    return {q.name: q for q in (load_question(p) for p in sorted(queries_dir().glob("*.rq")))}
+
+
+def question(name: str) -> Question:
+    found = questions()
+    if name not in found:
+        raise UsageError(f"no question named {name!r}; list them with: evidencegraph questions")
+    return found[name]
+
+
+def parse_params(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"-p takes key=value, not {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+def read_query(text: str) -> str:
+    """``@file.rq`` reads the query from a file; ``-`` from stdin; else the text itself."""
+    if text.startswith("@"):
+        try:
+            return Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"cannot read the query file {text[1:]} ({e.strerror})") from None
+    if text == "-":
+        import sys
+
+        return sys.stdin.read()
+    return text
+
+
+# --- result formatting -----------------------------------------------------------
+
+
+def write_results(results: Any, fmt: str, out: BinaryIO) -> int:
+    """Write SELECT/ASK results in a W3C results format or as an aligned table.
+
+    Returns the number of rows (1 for ASK).
+    """
+    if isinstance(results, ox.QueryBoolean):
+        if fmt == "table":
+            out.write(b"true\n" if bool(results) else b"false\n")
+        else:
+            results.serialize(out, _results_format(fmt))
+        return 1
+    if not isinstance(results, ox.QuerySolutions):
+        raise UsageError(f"-f {fmt} is for SELECT and ASK; a CONSTRUCT or DESCRIBE query needs an RDF format")
+    if fmt == "table":
+        return _table(results, out)
+    buffer = io.BytesIO()
+    results.serialize(buffer, _results_format(fmt))
+    data = buffer.getvalue()
+    out.write(data)
+    return -1
+
+
+def _results_format(fmt: str) -> Any:
+    table = {
+        "json": ox.QueryResultsFormat.JSON,
+        "xml": ox.QueryResultsFormat.XML,
+        "csv": ox.QueryResultsFormat.CSV,
+        "tsv": ox.QueryResultsFormat.TSV,
+    }
+    if fmt not in table:
+        raise UsageError(f"unknown results format {fmt!r}; use one of {', '.join(RESULT_FORMATS)}")
+    return table[fmt]
+
+
+def cell(t: Any) -> str:
+    """An RDF term as people read it: IRIs in <>, literals as their text."""
+    if t is None:
+        return ""
+    if isinstance(t, ox.NamedNode):
+        return f"<{t.value}>"
+    if isinstance(t, ox.BlankNode):
+        return f"_:{t.value}"
+    if isinstance(t, ox.Literal):
+        return t.value
+    return str(t)
+
+
+def _table(results: Any, out: BinaryIO, width: int = 80) -> int:
+    names = [v.value for v in results.variables]
+    rows = [[cell(row[n]) for n in names] for row in results]
+    shown = [[c if len(c) <= width else c[: width - 1] + "…" for c in r] for r in rows]
+    widths = [max([len(n)] + [len(r[i]) for r in shown]) for i, n in enumerate(names)]
+    lines = [
+        "  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip(),
+        "  ".join("-" * w for w in widths),
+    ]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in shown]
+    out.write(("\n".join(lines) + "\n").encode("utf-8"))
+    return len(rows)
+
+
+def is_graph_result(results: Any) -> bool:
+    return isinstance(results, ox.QueryTriples)

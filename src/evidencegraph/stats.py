@@ -1,0 +1,78 @@
+"""A VoID description of the store: sizes, per class and per property."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from . import __version__
+from .vocab import DEFAULT_BASE
+
+if TYPE_CHECKING:
+    from .store import Store
+
+VOID = "http://rdfs.org/ns/void#"
+DCTERMS = "http://purl.org/dc/terms/"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+EG = "https://w3id.org/evidencegraph#"
+
+_DISTINCT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"  # the default graph: the union of the pages, as a set
+
+
+def _count(store: "Store", sparql: str) -> int:
+    rows = list(store.query(sparql))
+    return int(rows[0][0].value) if rows and rows[0][0] is not None else 0
+
+
+def void_description(store: "Store", dataset: str | None = None) -> list[ox.Quad]:
+    """VoID quads (default graph) describing the store.
+
+    Counts: triples (distinct over the union of pages), quads, pages,
+    entities, facts, sources, relations; a class partition per class and a
+    property partition per property.
+    """
+    ds = ox.NamedNode(dataset or DEFAULT_BASE + "void")
+    out: list[ox.Quad] = []
+
+    def add(s: ox.NamedNode, p: str, o: object) -> None:
+        out.append(ox.Quad(s, ox.NamedNode(p), o))  # type: ignore[arg-type]
+
+    def integer(n: int) -> ox.Literal:
+        return ox.Literal(str(n), datatype=XSD_INTEGER)
+
+    add(ds, RDF_TYPE, ox.NamedNode(VOID + "Dataset"))
+    add(ds, DCTERMS + "title", ox.Literal("evidencegraph store"))
+    add(ds, DCTERMS + "creator", ox.Literal(f"evidencegraph {__version__}"))
+    add(ds, VOID + "vocabulary", ox.NamedNode(EG.rstrip("#")))
+    add(ds, VOID + "triples", integer(_count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {_DISTINCT} }}")))
+    add(ds, EG + "quads", integer(_count(store, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")))
+    add(ds, VOID + "documents", integer(len(store.pages())))
+    add(ds, VOID + "entities", integer(_count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c }")))
+    add(ds, VOID + "distinctSubjects", integer(_count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }")))
+    classes = store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c")
+    for row in classes:
+        part = ox.NamedNode(f"{ds.value}#class-{_local(row['c'].value)}")
+        add(ds, VOID + "classPartition", part)
+        add(part, VOID + "class", row["c"])
+        add(part, VOID + "entities", integer(int(row["n"].value)))
+    props = store.query("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p")
+    for row in props:
+        part = ox.NamedNode(f"{ds.value}#property-{_local(row['p'].value)}")
+        add(ds, VOID + "propertyPartition", part)
+        add(part, VOID + "property", row["p"])
+        add(part, VOID + "triples", integer(int(row["n"].value)))
+    return out
+
+
+def _local(iri: str) -> str:
+    prefix = {"https://w3id.org/evidencegraph#": "eg-", "http://www.w3.org/ns/prov#": "prov-",
+              "http://www.w3.org/2004/02/skos/core#": "skos-", "http://purl.org/dc/terms/": "dcterms-",
+              "http://www.w3.org/2000/01/rdf-schema#": "rdfs-", "https://schema.org/": "schema-",
+              "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf-"}
+    for ns, short in prefix.items():
+        if iri.startswith(ns):
+            return short + iri[len(ns):]
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", iri).strip("-")

@@ -1,0 +1,280 @@
+"""The persistent store: RDF in and out only.
+
+An embedded Oxigraph store on disk (pyoxigraph), one named graph per page,
+named by the page's IRI.  Writes are transactional: a page is in the store
+whole or not at all.
+
+The default graph is the union of the page graphs, kept materialised as a
+set: a triple that several pages state is there once, so SPARQL over the
+default graph has the standard (set) semantics, which Oxigraph's "default
+graph as union" option does not give (it repeats a triple once per graph).
+Writing a page adds its triples to it; removing or replacing a page takes
+out the triples that no other page states.
+
+Location: ``--store``, else ``EVIDENCEGRAPH_STORE``, else ``.evidencegraph/``.
+A store folder holds ``evidencegraph-store.json`` (a marker with the format
+version) and the Oxigraph database in ``oxigraph/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator, Sequence
+
+import pyoxigraph as ox
+
+from . import __version__
+from .errors import QueryError, StoreError
+from .formats import RdfFormat
+
+if TYPE_CHECKING:
+    from .pipeline import Outcome
+
+log = logging.getLogger(__name__)
+
+MARKER = "evidencegraph-store.json"
+STORE_FORMAT = 1
+EG = "https://w3id.org/evidencegraph#"
+_CHECKSUM = ox.NamedNode(EG + "checksum")
+_FILE_NAME = ox.NamedNode(EG + "fileName")
+
+
+def store_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """``--store``, else ``EVIDENCEGRAPH_STORE``, else ``.evidencegraph`` in the current folder."""
+    return Path(path or os.environ.get("EVIDENCEGRAPH_STORE") or ".evidencegraph")
+
+
+def is_remote(location: str | os.PathLike[str] | None) -> bool:
+    return str(location or os.environ.get("EVIDENCEGRAPH_STORE") or "").startswith(("http://", "https://"))
+
+
+def open_store(location: str | os.PathLike[str] | None = None, create: bool = False, read_only: bool = False) -> "Store":
+    """The store at a folder (or, for ``http(s)://``, a remote SPARQL endpoint).
+
+    :raises StoreError: the folder is not a store, or there is none and ``create`` is false.
+    """
+    if is_remote(location):
+        from .remote import RemoteStore
+
+        return RemoteStore.from_location(str(location or os.environ["EVIDENCEGRAPH_STORE"]))  # type: ignore[return-value]
+    return Store(store_path(location), create=create, read_only=read_only)
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    graph: str
+    name: str
+    checksum: str
+
+
+class Store:
+    """An embedded, persistent Oxigraph store of page graphs.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     store = Store(Path(d) / "s", create=True)
+    ...     store.replace_pages([("http://example.org/g", [ox.Quad(ox.NamedNode("http://example.org/a"),
+    ...         ox.NamedNode("http://example.org/p"), ox.Literal("x"), ox.NamedNode("http://example.org/g"))])])
+    ...     [str(row["o"].value) for row in store.query("SELECT ?o WHERE { ?s ?p ?o }")]
+    ['x']
+    """
+
+    def __init__(self, path: Path, create: bool = False, read_only: bool = False):
+        self.path = path
+        self.location = str(path)
+        marker = path / MARKER
+        if not marker.exists():
+            if path.exists() and (not path.is_dir() or any(path.iterdir())):
+                raise StoreError(
+                    f"{path} is not an evidencegraph store (no {MARKER}); choose another folder with --store"
+                )
+            if not create:
+                raise StoreError(f"no store at {path}; load pages first with: evidencegraph ingest PATH --store {path}")
+            path.mkdir(parents=True, exist_ok=True)
+            marker.write_text(json.dumps({"format": STORE_FORMAT, "created_by": f"evidencegraph {__version__}"}) + "\n")
+        else:
+            try:
+                info = json.loads(marker.read_text())
+            except (OSError, ValueError) as e:
+                raise StoreError(f"{marker} is damaged ({e}); restore it or start a new store") from None
+            if info.get("format") != STORE_FORMAT:
+                raise StoreError(f"{path} has store format {info.get('format')}; this version reads {STORE_FORMAT}")
+        db = path / "oxigraph"
+        try:
+            if read_only:
+                if not db.exists():
+                    db.mkdir()
+                    ox.Store(str(db))  # an empty database, so that readers can open it
+                self.db = ox.Store.read_only(str(db))
+            else:
+                self.db = ox.Store(str(db))
+        except OSError as e:
+            raise StoreError(f"cannot open the store at {path} ({e})") from None
+        self.read_only = read_only
+
+    # --- pages ---------------------------------------------------------------
+
+    def pages(self) -> dict[str, PageInfo]:
+        """The pages in the store by graph IRI, with their file names and checksums."""
+        found: dict[str, PageInfo] = {}
+        names = {
+            q.graph_name.value: q.object.value
+            for q in self.db.quads_for_pattern(None, _FILE_NAME, None, None)
+            if isinstance(q.graph_name, ox.NamedNode) and q.subject == q.graph_name
+        }
+        for q in self.db.quads_for_pattern(None, _CHECKSUM, None, None):
+            g = q.graph_name
+            if isinstance(g, ox.NamedNode) and q.subject == g:
+                found[g.value] = PageInfo(g.value, names.get(g.value, ""), q.object.value)
+        return found
+
+    def replace_pages(self, graphs: Sequence[tuple[str, list[ox.Quad]]], existing: Iterable[str] = ()) -> int:
+        """Write page graphs in one transaction, replacing those named in ``existing``.
+
+        Returns the number of quads written to the page graphs.
+        """
+        quads = [q for _, qs in graphs for q in qs]
+        replace = [g for g, _ in graphs if g in set(existing)]
+        if not replace:
+            self.db.extend(quads + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
+            return len(quads)
+        body = "".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }} {q.subject} {q.predicate} {q.object} . " for q in quads)
+        self.db.update(f"{_drop_pages(replace)} ; INSERT DATA {{ {body} }}")
+        return len(quads)
+
+    def remove_pages(self, graphs: Iterable[str]) -> int:
+        graphs = list(graphs)
+        if graphs:
+            self.db.update(_drop_pages(graphs))
+        return len(graphs)
+
+    def flush(self) -> None:
+        if not self.read_only:
+            self.db.flush()
+
+    def close(self) -> None:
+        """Release the database (and its lock) now, not when the object is collected."""
+        if getattr(self, "db", None) is not None:
+            self.flush()
+            del self.db
+            self.db = None  # type: ignore[assignment]
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return len(self.db)
+
+    # --- queries -------------------------------------------------------------
+
+    def query(
+        self,
+        sparql: str,
+        substitutions: dict[str, Any] | None = None,
+        allow_service: bool = False,
+        union: bool = False,
+    ) -> Any:
+        """Run SPARQL; the default graph is the (materialised) union of the pages.
+
+        :raises QueryError: a syntax error (with line and column), or SERVICE when not allowed.
+        """
+        check_query(sparql, allow_service)
+        subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
+        try:
+            return self.db.query(sparql, use_default_graph_as_union=union, substitutions=subs or None)
+        except SyntaxError as e:
+            raise QueryError(f"SPARQL syntax {e}; fix the query and try again") from None
+        except OSError as e:
+            raise QueryError(f"the query failed: {e}") from None
+
+    # --- export --------------------------------------------------------------
+
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+        """All quads, graph by graph (each graph's quads grouped by subject)."""
+        graphs = [ox.NamedNode(graph)] if graph else sorted(self.db.named_graphs(), key=lambda g: g.value)
+        for g in graphs:
+            yield from self.db.quads_for_pattern(None, None, None, g)
+
+    def export(self, fmt: RdfFormat, out: BinaryIO, graph: str | None = None) -> None:
+        """Stream the store (or one page graph) in any of the six syntaxes.
+
+        Quad formats keep the page graphs; triple formats get the union (the
+        default graph), each triple once.
+        """
+        from .writers import jsonld_chunks
+
+        if graph and not self.db.contains_named_graph(ox.NamedNode(graph)):
+            raise StoreError(f"no page graph <{graph}> in the store; list pages with: evidencegraph pages")
+        if fmt.name == "jsonld":
+            for chunk in jsonld_chunks(self.quads(graph)):
+                out.write(chunk.encode("utf-8"))
+            return
+        target = getattr(ox.RdfFormat, fmt.oxigraph)
+        from .resources import PREFIXES
+
+        prefixes = PREFIXES if fmt.name in ("turtle", "trig", "xml") else None
+        if fmt.quads:
+            ox.serialize(self.quads(graph), out, target, prefixes=prefixes)
+            return
+        source = ox.NamedNode(graph) if graph else ox.DefaultGraph()
+        ox.serialize((q.triple for q in self.db.quads_for_pattern(None, None, None, source)), out, target, prefixes=prefixes)
+
+
+def _drop_pages(graphs: Sequence[str]) -> str:
+    """SPARQL Update that removes page graphs and, from the default graph, the
+    triples no other page states."""
+    parts = []
+    for g in graphs:
+        parts.append(
+            f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} "
+            f"FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} FILTER (?other != <{g}>) }} }} ; "
+            f"DROP SILENT GRAPH <{g}>"
+        )
+    return " ; ".join(parts)
+
+
+# --- SPARQL checks ---------------------------------------------------------------
+
+_STRINGS_IRIS_COMMENTS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r"|<[^<>\"{}|^`\\\s]*>"
+    r"|#[^\n]*",
+)
+
+
+def check_query(sparql: str, allow_service: bool = False) -> None:
+    """Refuse SERVICE (network access) unless allowed.
+
+    >>> check_query("SELECT * WHERE { ?s <http://x/SERVICE> 'SERVICE' }")
+    >>> check_query("SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }")
+    Traceback (most recent call last):
+    ...
+    evidencegraph.errors.QueryError: SERVICE is refused: the query would fetch data over the network; allow it with --allow-service
+    """
+    if allow_service:
+        return
+    bare = _STRINGS_IRIS_COMMENTS.sub(" ", sparql)
+    if re.search(r"\bSERVICE\b", bare, re.IGNORECASE):
+        raise QueryError("SERVICE is refused: the query would fetch data over the network; allow it with --allow-service")
+
+
+# --- validation of the whole store ------------------------------------------------
+
+
+def validate_store(location: str | None) -> "Outcome":
+    """Validate every page graph of the store (see pipeline.validate_store_graphs)."""
+    from .pipeline import validate_store_graphs
+
+    with open_store(location, read_only=True) as store:
+        return validate_store_graphs(store)

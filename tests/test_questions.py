@@ -1,0 +1,117 @@
+"""Every named question, on the multi-page test corpus, with its expected rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from evidencegraph.queries import questions
+
+from conftest import PAGES, invoke
+
+R = "https://w3id.org/evidencegraph/id/relation/"
+
+EXPECTED = {
+    "relations-of-entity": (["entity=Netherlands"], ["kind", "score", "other", "facts"], [
+        ["related", "3.58", "Belgium", "11"],
+        ["neutral_kind", "0.05", "Germany", "3"],
+        ["draws_from", "0", "Germany", "0"],
+        ["contradicts", "-0.58", "Germany", "2"],
+    ]),
+    "facts-between": (["a=France", "b=Belgium"], ["kind", "type", "text", "domain"], [
+        ["related", "claim", "Belgium borders France to the south.", "lemonde.fr"],
+    ]),
+    "sources-of-entity": (["entity=Ghana"], ["title", "domain", "publisher", "facts"], [
+        ["Cocoa giants align prices", "reuters.com", "Reuters", "2"],
+        ["Border trade report", "ghanaweb.com", "", "1"],
+        ["Regional outlook", "africa.example.org", "West Africa Institute", "1"],
+    ]),
+    "facts-mentioning": (["type=claim", "word=BORDER"], ["text", "source"], [
+        ["1,200 firms trade across the border.", "A long survey of the Low Countries"],
+        ["Belgium borders France to the south.", "Neighbours"],
+        ["Spain and Portugal share a border of 1,214 km.", "Iberia today"],
+    ]),
+    "connected-via-source": (["entity=Belgium"], ["other", "title", "facts"], [
+        ["European Union", "Independence play: Europe's pursuit of strategic autonomy", "8"],
+        ["Netherlands", "A long survey of the Low Countries", "6"],
+        ["Netherlands", "Benelux notes", "5"],
+        ["France", "Neighbours", "1"],
+    ]),
+    "score-mismatch": ([], ["subject", "object", "kind", "score", "facts", "expected"], [
+        ["Netherlands", "Germany", "neutral_kind", "0.05", "1", "1"],
+        ["Spain", "Portugal", "related", "1.58", "3", "2"],
+    ]),
+    "missing-citations": ([], ["file", "card", "marker", "listed"], [["quality.txt", "1", "9", "5"]]),
+    "top-entities": ([], ["label", "relations", "facts"], [
+        ["Netherlands", "4", "14"], ["Belgium", "3", "20"], ["Germany", "3", "3"], ["Côte d’Ivoire", "2", "4"],
+        ["Ghana", "2", "4"], ["European Union", "1", "8"], ["Portugal", "1", "5"], ["Spain", "1", "5"],
+        ["France", "1", "1"],
+    ]),
+    "facts-by-type": ([], ["type", "facts"], [
+        ["claim", "12"], ["perspective", "6"], ["measurement", "3"], ["account", "2"], ["quote", "2"], ["code", "1"],
+        ["definition", "1"], ["formula", "1"], ["image", "1"], ["procedure", "1"], ["reference", "1"], ["rumor", "1"],
+    ]),
+    "publishers": ([], ["domain", "publisher", "sources", "facts"], [
+        ["ecfr.eu", "European Council on Foreign Relations", "1", "8"], ["economist.com", "The Economist", "1", "6"],
+        ["benelux.int", "", "1", "5"], ["portugal.gov.pt", "Ministry of the Sea", "1", "3"], ["elpais.com", "", "1", "2"],
+        ["example.net", "", "1", "2"], ["reuters.com", "Reuters", "1", "2"], ["", "", "1", "1"],
+        ["africa.example.org", "West Africa Institute", "1", "1"], ["ghanaweb.com", "", "1", "1"], ["lemonde.fr", "", "1", "1"],
+    ]),
+    "pages-of-entity": (["entity=Belgium"], ["file", "method"], [
+        ["all-types.txt", "summary"], ["belgium-european-union.txt", "summary"], ["crlf-bom.txt", "title"],
+    ]),
+    "relation-summary": (["a=Belgium", "b=France"], ["file", "kind", "summary", "marker", "cited"], [
+        ["crlf-bom.txt", "related", "Belgium borders France [1].", "1", "Belgium borders France to the south."],
+    ]),
+    "count-mismatches": ([], ["file", "what", "declared", "listed"], [
+        ["quality.txt", "Facts heading", "7", "5"], ["quality.txt", "source line 6", "4", "2"],
+        ["quality.txt", "source line 9", "1", "3"],
+    ]),
+}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from click.testing import CliRunner
+
+    path = tmp_path_factory.mktemp("q") / "store"
+    invoke(CliRunner(), "ingest", str(PAGES), "--store", str(path), "-q")
+    return path
+
+
+def test_at_least_ten_questions_all_tested():
+    assert len(questions()) >= 10
+    assert set(questions()) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_question(runner, store, name):
+    params, columns, rows = EXPECTED[name]
+    args = [a for p in params for a in ("-p", p)]
+    result = invoke(runner, "query", "--question", name, *args, "--store", str(store), "-f", "csv")
+    assert result.exit_code == 0, result.output
+    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [[r[c] for c in columns] for r in table] == rows
+
+
+def test_parameters_are_bound_as_terms_not_pasted(runner, store):
+    evil = 'Belgium" } } UNION { ?x ?y ?z } #'
+    result = invoke(runner, "query", "-Q", "relations-of-entity", "-p", f"entity={evil}", "--store", str(store), "-f", "csv")
+    assert result.exit_code == 0 and result.stdout.splitlines()[1:] == []
+
+
+def test_question_usage_errors(runner, store):
+    r = invoke(runner, "query", "-Q", "relations-of-entity", "--store", str(store))
+    assert r.exit_code == 2 and "needs -p entity=VALUE" in r.output
+    r = invoke(runner, "query", "-Q", "relations-of-entity", "-p", "who=x", "--store", str(store))
+    assert r.exit_code == 2 and "has no parameter 'who'" in r.output
+    r = invoke(runner, "query", "-Q", "nope", "--store", str(store))
+    assert r.exit_code == 2 and "no question named 'nope'" in r.output
+
+
+def test_questions_command_lists_descriptions(runner):
+    out = invoke(runner, "questions").stdout
+    for q in questions().values():
+        assert q.name in out and q.description in out and q.description

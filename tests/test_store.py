@@ -1,0 +1,265 @@
+"""The persistent store, ingest, query and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import HERE, PAGES, invoke
+
+sys.path.insert(0, str(HERE.parent / "benchmarks"))
+from generate import generate  # noqa: E402
+
+SAMPLE = PAGES / "belgium-european-union.txt"
+CORPUS = sorted(p for p in PAGES.glob("*.txt"))
+EG = "https://w3id.org/evidencegraph#"
+
+
+@pytest.fixture
+def store(tmp_path, runner):
+    path = tmp_path / "store"
+    result = invoke(runner, "ingest", str(PAGES), "--store", str(path), "-q")
+    assert result.exit_code == 1  # quality.txt does not conform; it is loaded all the same
+    assert "6 loaded, 0 replaced, 0 unchanged, 0 failed" in result.stderr
+    return path
+
+
+def nquads(runner, store, *extra) -> set[str]:
+    result = invoke(runner, "export", "--store", str(store), "-f", "nq", *extra)
+    assert result.exit_code == 0, result.output
+    return {ln for ln in result.stdout.splitlines() if ln}
+
+
+def test_export_reingest_gives_same_quads(runner, store, tmp_path):
+    exported = tmp_path / "all.nq"
+    invoke(runner, "export", "--store", str(store), "-o", str(exported))
+    fresh = tmp_path / "fresh"
+    result = invoke(runner, "ingest", str(exported), "--store", str(fresh))
+    assert result.exit_code == 0, result.output
+    assert nquads(runner, fresh) == nquads(runner, store)
+    assert len(nquads(runner, store)) > 800
+
+
+def test_reingest_is_idempotent(runner, store):
+    before = nquads(runner, store)
+    result = invoke(runner, "ingest", str(PAGES), "--store", str(store), "-q")
+    assert "0 loaded, 0 replaced, 6 unchanged, 0 failed; 0 quads written" in result.stderr
+    assert nquads(runner, store) == before
+
+
+def test_changed_page_replaces_its_graph(runner, tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    page = folder / "p.txt"
+    page.write_bytes(SAMPLE.read_bytes())
+    store = tmp_path / "store"
+    invoke(runner, "ingest", str(folder), "--store", str(store))
+    page.write_bytes(SAMPLE.read_bytes().replace(b"related 3.17", b"cross_type 3.17"))
+    result = invoke(runner, "ingest", str(folder), "--store", str(store))
+    assert "0 loaded, 1 replaced, 0 unchanged" in result.stderr
+    kinds = invoke(runner, "query", "SELECT ?k WHERE { ?r <https://w3id.org/evidencegraph#kind> ?k }",
+                   "--store", str(store), "-f", "csv").stdout.split()
+    assert kinds == ["k", "cross_type"]
+
+
+def test_removed_page_gone_shared_nodes_stay(runner, tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(SAMPLE.read_bytes())
+    (folder / "b.txt").write_bytes(SAMPLE.read_bytes().replace(b"related 3.17", b"cross_type 3.17"))
+    store = tmp_path / "store"
+    invoke(runner, "ingest", str(folder), "--store", str(store))
+    ask = ("ASK { <https://w3id.org/evidencegraph/id/entity/Belgium> "
+           "<http://www.w3.org/2000/01/rdf-schema#label> 'Belgium' }")
+    count_facts = f"SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE {{ ?f a <{EG}Fact> }}"
+    result = invoke(runner, "remove", "a.txt", "--store", str(store))
+    assert result.exit_code == 0 and "removed a.txt" in result.stderr
+    assert invoke(runner, "query", ask, "--store", str(store)).stdout == "true\n"
+    assert invoke(runner, "query", count_facts, "--store", str(store), "-f", "csv").stdout.split()[1] == "8"
+    graphs = {ln.rsplit(" ", 2)[-2] for ln in nquads(runner, store)}
+    assert graphs == {"<https://w3id.org/evidencegraph/id/page/b.txt>"}
+    invoke(runner, "remove", str(folder / "b.txt"), "--store", str(store))
+    assert invoke(runner, "query", ask, "--store", str(store)).stdout == "false\n"
+    assert invoke(runner, "query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--store", str(store),
+                  "-f", "csv").stdout.split()[1] == "0"
+    result = invoke(runner, "remove", "nope.txt", "--store", str(store))
+    assert result.exit_code == 1 and "nope.txt: no such page in the store" in result.stderr
+
+
+def test_default_graph_is_a_set_union(runner, store):
+    # Belgium is on two pages; its label is one triple of the default graph
+    q = "SELECT (COUNT(*) AS ?n) WHERE { <https://w3id.org/evidencegraph/id/entity/Belgium> ?p ?o }"
+    assert invoke(runner, "query", q, "--store", str(store), "-f", "csv").stdout.split()[1] == "2"
+
+
+def test_not_a_store(runner, tmp_path):
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "file").write_text("x")
+    result = invoke(runner, "query", "ASK {}", "--store", str(tmp_path / "junk"))
+    assert result.exit_code == 1 and "is not an evidencegraph store" in result.stderr
+    result = invoke(runner, "query", "ASK {}", "--store", str(tmp_path / "none"))
+    assert result.exit_code == 1 and "no store at" in result.stderr and "evidencegraph ingest" in result.stderr
+
+
+def test_store_from_environment(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVIDENCEGRAPH_STORE", str(tmp_path / "env-store"))
+    invoke(runner, "ingest", str(SAMPLE))
+    assert (tmp_path / "env-store" / "evidencegraph-store.json").exists()
+    monkeypatch.delenv("EVIDENCEGRAPH_STORE")
+    monkeypatch.chdir(tmp_path)
+    invoke(runner, "ingest", str(SAMPLE))
+    assert (tmp_path / ".evidencegraph" / "evidencegraph-store.json").exists()
+
+
+def test_broken_pages_reported_rest_loaded(runner, tmp_path):
+    store = tmp_path / "s"
+    result = invoke(runner, "ingest", str(HERE / "broken"), str(SAMPLE), "--store", str(store), "-q")
+    assert result.exit_code == 1
+    assert "truncated.txt:4:" in result.stderr and "binary.txt:2:" in result.stderr
+    assert "1 loaded, 0 replaced, 0 unchanged, 4 failed" in result.stderr
+    assert "Traceback" not in result.output
+
+
+# --- query ---------------------------------------------------------------------
+
+def test_syntax_error_exit_2_with_position(runner, store):
+    result = invoke(runner, "query", "SELECT ?s WHERE {\n  ?s ?p }", "--store", str(store))
+    assert result.exit_code == 2
+    assert "2:" in result.stderr and "SPARQL syntax error at 2:" in result.stderr
+
+
+def test_service_refused(runner, store):
+    q = "SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }"
+    result = invoke(runner, "query", q, "--store", str(store))
+    assert result.exit_code == 2 and "SERVICE is refused" in result.stderr
+
+
+def test_query_from_file_and_stdin(runner, store, tmp_path):
+    rq = tmp_path / "q.rq"
+    rq.write_text(f"SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE {{ ?f a <{EG}Fact> }}")
+    a = invoke(runner, "query", f"@{rq}", "--store", str(store), "-f", "csv").stdout
+    b = invoke(runner, "query", "-", "--store", str(store), "-f", "csv", input=rq.read_text()).stdout
+    assert a == b and a.split() == ["n", "32"]
+
+
+SELECT = f"""SELECT ?fact ?text ?n WHERE {{ ?fact a <{EG}Fact> ; <{EG}text> ?text .
+  BIND (STRLEN(?text) AS ?n) }} ORDER BY ?text"""
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_result_formats_read_back_by_rdflib(runner, store, fmt):
+    from rdflib.query import Result
+
+    reference = [(str(r["fact"].value), r["text"].value) for r in
+                 ox.Store.read_only(str(store / "oxigraph")).query(SELECT)]
+    out = invoke(runner, "query", SELECT, "--store", str(store), "-f", fmt).stdout_bytes
+    parsed = Result.parse(io.BytesIO(out), format=fmt)
+    rows = [(str(r[0]), str(r[1])) for r in parsed]
+    assert rows == reference and len(rows) == 32
+
+
+def test_table_output(runner, store):
+    out = invoke(runner, "query", "SELECT ?label WHERE { ?e a <https://w3id.org/evidencegraph#Entity> ; "
+                 "<http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?label LIMIT 3",
+                 "--store", str(store)).stdout
+    assert out.splitlines() == ["label", "--------------", "Belgium", "Côte d’Ivoire", "European Union"]
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "nt", "xml", "jsonld"])
+def test_construct_in_rdf_formats(runner, store, fmt):
+    q = f"CONSTRUCT {{ ?e <http://www.w3.org/2000/01/rdf-schema#label> ?l }} WHERE {{ ?e a <{EG}Entity> ; <http://www.w3.org/2000/01/rdf-schema#label> ?l }}"
+    out = invoke(runner, "query", q, "--store", str(store), "-f", fmt).stdout_bytes
+    ox_fmt = {"turtle": "TURTLE", "nt": "N_TRIPLES", "xml": "RDF_XML", "jsonld": "JSON_LD"}[fmt]
+    labels = {q.object.value for q in ox.parse(out, getattr(ox.RdfFormat, ox_fmt))}
+    assert labels == {"Belgium", "European Union", "Ghana", "Côte d’Ivoire", "Netherlands", "Germany", "Spain",
+                      "Portugal", "France"}
+
+
+# --- export ----------------------------------------------------------------------
+
+OX = {"turtle": "TURTLE", "nt": "N_TRIPLES", "nq": "N_QUADS", "trig": "TRIG", "xml": "RDF_XML", "jsonld": "JSON_LD"}
+
+
+@pytest.mark.parametrize("fmt", sorted(OX))
+def test_exports_parse_to_the_same_triples(runner, store, fmt):
+    reference = set(ox.parse("\n".join(nquads(runner, store)).encode(), ox.RdfFormat.N_QUADS))
+    out = invoke(runner, "export", "--store", str(store), "-f", fmt).stdout_bytes
+    parsed = set(ox.parse(out, getattr(ox.RdfFormat, OX[fmt])))
+    if fmt in ("nq", "trig", "jsonld"):
+        assert parsed == reference
+    else:
+        assert {q.triple for q in parsed} == {q.triple for q in reference}
+    if fmt == "jsonld":
+        from pyld import jsonld
+
+        nq = jsonld.to_rdf(json.loads(out), {"format": "application/n-quads"})
+        assert set(ox.parse(nq.encode(), ox.RdfFormat.N_QUADS)) == reference
+
+
+def test_export_one_page(runner, store):
+    lines = nquads(runner, store, "--graph", "quality.txt")
+    assert lines and all(ln.endswith("<https://w3id.org/evidencegraph/id/page/quality.txt> .") for ln in lines)
+
+
+def test_stats_is_void(runner, store):
+    out = invoke(runner, "stats", "--store", str(store), "-f", "nt").stdout_bytes
+    triples = list(ox.parse(out, ox.RdfFormat.N_TRIPLES))
+    void = "http://rdfs.org/ns/void#"
+    values = {t.predicate.value: t.object.value for t in triples if t.subject.value.endswith("/void")}
+    assert values[void + "documents"] == "6"
+    facts = [t for t in triples if t.predicate.value == void + "class" and t.object.value == EG + "Fact"]
+    (part,) = [t.subject for t in facts]
+    assert any(t.subject == part and t.predicate.value == void + "entities" and t.object.value == "32" for t in triples)
+
+
+# --- a process killed in the middle of an ingest ---------------------------------
+
+def test_killed_ingest_leaves_only_whole_pages(tmp_path):
+    corpus = tmp_path / "corpus"
+    generate(1500, corpus, seed=7)
+    store = tmp_path / "store"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    cmd = [sys.executable, "-m", "evidencegraph", "-v", "ingest", str(corpus), "--store", str(store),
+           "--batch-size", "10", "--no-validate", "-q"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 120
+    writes = 0
+    assert proc.stderr is not None
+    while time.time() < deadline:
+        line = proc.stderr.readline()
+        if "wrote" in line:
+            writes += 1
+            if writes == 5:
+                break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stderr.close()
+    assert writes == 5, "the ingest never got going"
+    db = ox.Store(str(store / "oxigraph"))
+    graphs = {g.value for g in db.named_graphs()}
+    assert 50 <= len(graphs) < 1500
+    from evidencegraph.mapping import page_triples, to_oxigraph
+    from evidencegraph.pipeline import PageFile, read_page
+
+    by_name = {p.relative_to(corpus).as_posix(): p for p in corpus.rglob("*.txt")}
+    for g in graphs:
+        name = g.rsplit("/page/", 1)[1]
+        page = read_page(PageFile(by_name[name], name))
+        canonical = ox.Store()  # the store keeps literals in canonical form ("3.00" -> "3.0")
+        canonical.extend(to_oxigraph(*page_triples(page)))
+        expected = set(canonical)
+        assert set(db.quads_for_pattern(None, None, None, ox.NamedNode(g))) == expected, name
+    # and the default graph is exactly the union of the whole pages
+    union = {q.triple for q in db.quads_for_pattern(None, None, None, None) if not isinstance(q.graph_name, ox.DefaultGraph)}
+    default = {q.triple for q in db.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    assert default == union
