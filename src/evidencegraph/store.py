@@ -78,9 +78,10 @@ class Store:
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
     ...     store = Store(Path(d) / "s", create=True)
-    ...     store.replace_pages([("http://example.org/g", [ox.Quad(ox.NamedNode("http://example.org/a"),
+    ...     _ = store.replace_pages([("http://example.org/g", [ox.Quad(ox.NamedNode("http://example.org/a"),
     ...         ox.NamedNode("http://example.org/p"), ox.Literal("x"), ox.NamedNode("http://example.org/g"))])])
-    ...     [str(row["o"].value) for row in store.query("SELECT ?o WHERE { ?s ?p ?o }")]
+    ...     print([str(row["o"].value) for row in store.query("SELECT ?o WHERE { ?s ?p ?o }")])
+    ...     store.close()
     ['x']
     """
 
