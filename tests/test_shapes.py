@@ -115,23 +115,29 @@ def base() -> Graph:
     return Graph().parse(SHAPES / "base.ttl", format="turtle")
 
 
-def outcome(g: Graph) -> set[tuple[str, str, str]]:
+ENGINES = ["fast", "pyshacl"]
+
+
+def outcome(g: Graph, engine: str = "fast") -> set[tuple[str, str, str]]:
     found = set()
-    for r in validate_graph(g).results:
+    for r in validate_graph(g, engine).results:
         focus = r.focus[len(EX):] if r.focus.startswith(EX) else "_"
         found.add((focus, r.constraint or r.component, r.severity))
     return found
 
 
-def test_base_fixture_conforms():
-    assert outcome(base()) == set()
+@pytest.mark.parametrize("engine", ENGINES)
+def test_base_fixture_conforms(engine):
+    assert outcome(base(), engine) == set()
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("name, update, expected", CASES, ids=[c[0] for c in CASES])
-def test_shape(name, update, expected):
+def test_shape(name, update, expected, engine):
+    """Both engines: evidencegraph's fast one and pyshacl, the reference."""
     g = base()
     g.update(PREFIXES + update)
-    assert outcome(g) == expected
+    assert outcome(g, engine) == expected
 
 
 def test_every_shape_and_rule_is_exercised():

@@ -189,6 +189,10 @@ def convert(
 )
 @click.option("-i", "--input-format", help="The RDF syntax of DATA (needed for - on stdin); else from extensions.")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@click.option(
+    "--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
+    help="fast: evidencegraph's SHACL engine; pyshacl: the reference (slow, same verdicts).",
+)
 @base_option
 @entity_options
 @click.option("--glob", default="*.txt", show_default=True, help="Which files to read in folders.")
@@ -199,6 +203,7 @@ def validate(
     out_format: str,
     input_format: str | None,
     strict: bool,
+    engine: str,
     base: str | None,
     subject: str | None,
     object_: str | None,
@@ -213,11 +218,13 @@ def validate(
     from .shapes import format_json, format_text, format_turtle
 
     if data:
-        outcome = validate_inputs(data, input_format, subject, object_, base_from_env(base), glob, sys.stdin.buffer)
+        outcome = validate_inputs(
+            data, input_format, subject, object_, base_from_env(base), glob, sys.stdin.buffer, engine
+        )
     else:
         from .store import validate_store
 
-        outcome = validate_store(store_dir)
+        outcome = validate_store(store_dir, engine)
     report = outcome.report
     text = {"text": format_text, "json": format_json, "turtle": format_turtle}[out_format](report)
     click.echo(text, nl=False)

@@ -141,13 +141,16 @@ def page_graphs(pages: Iterable[Page], base: str = DEFAULT_BASE) -> Iterator[tup
         yield page, g, triples
 
 
-def validate_page(page: Page, triples: list[Triple]) -> Report:
+def validate_page(page: Page, triples: list[Triple], engine: str = "fast") -> Report:
     """SHACL-validate one page's graph; results name the page file."""
     from .mapping import to_oxigraph
     from .loaders import to_rdflib
-    from .shapes import validate_graph
+    from .shapes import validate_graph, validate_triples
 
-    report = validate_graph(to_rdflib(to_oxigraph("urn:x-page", triples)))
+    if engine == "fast":
+        report = validate_triples(triples)
+    else:
+        report = validate_graph(to_rdflib(to_oxigraph("urn:x-page", triples)), engine)
     report.results = [r if r.file else _with_file(r, page.name) for r in report.results]
     return report
 
@@ -159,11 +162,11 @@ def _with_file(result: Result, name: str) -> Result:
 
 
 def checked_graphs(
-    graphs: Iterable[tuple[Page, str, list[Triple]]], outcome: Outcome, strict: bool = False
+    graphs: Iterable[tuple[Page, str, list[Triple]]], outcome: Outcome, strict: bool = False, engine: str = "fast"
 ) -> Iterator[tuple[Page, str, list[Triple]]]:
     """Validate each page graph on the way through; under ``strict`` drop those that fail."""
     for page, g, triples in graphs:
-        report = validate_page(page, triples)
+        report = validate_page(page, triples, engine)
         outcome.report.extend(report)
         if not report.conforms(strict):
             if strict:
@@ -223,6 +226,7 @@ def validate_inputs(
     base: str = DEFAULT_BASE,
     glob: str = "*.txt",
     stdin: BinaryIO | None = None,
+    engine: str = "fast",
 ) -> Outcome:
     """Validate pages (``*.txt``, parsed first) and RDF files (any of the six syntaxes).
 
@@ -244,7 +248,7 @@ def validate_inputs(
             except EvidenceGraphError as e:
                 outcome.errors.append(e)
                 continue
-            _validate_rdf(quads, "<stdin>", outcome)
+            _validate_rdf(quads, "<stdin>", outcome, engine)
             continue
         path = Path(raw)
         if path.is_dir() or path.suffix.lower() == ".txt" and not input_format:
@@ -257,17 +261,17 @@ def validate_inputs(
         except EvidenceGraphError as e:
             outcome.errors.append(e)
             continue
-        _validate_rdf(quads, str(path), outcome)
-    for _ in checked_graphs(page_graphs(parse_pages(pages, subject, object, outcome), base), outcome):
+        _validate_rdf(quads, str(path), outcome, engine)
+    for _ in checked_graphs(page_graphs(parse_pages(pages, subject, object, outcome), base), outcome, engine=engine):
         pass
     return outcome
 
 
-def _validate_rdf(quads: list, name: str, outcome: Outcome) -> None:
+def _validate_rdf(quads: list, name: str, outcome: Outcome, engine: str = "fast") -> None:
     from .loaders import to_rdflib
     from .shapes import validate_graph
 
-    report = validate_graph(to_rdflib(quads))
+    report = validate_graph(to_rdflib(quads), engine)
     report.results = [r if r.file else _with_file(r, name) for r in report.results]
     outcome.report.extend(report)
 
@@ -430,14 +434,14 @@ def remove(names: Iterable[str], store: "Store", glob: str = "*.txt") -> tuple[l
     return [pages[g].name for g in chosen], missing
 
 
-def validate_store_graphs(store: "Store") -> Outcome:
+def validate_store_graphs(store: "Store", engine: str = "fast") -> Outcome:
     """Validate each page graph of the store on its own (a page graph is self-contained)."""
     from .loaders import to_rdflib
     from .shapes import validate_graph
 
     outcome = Outcome()
     for g, info in sorted(store.pages().items()):
-        report = validate_graph(to_rdflib(store.quads(g)))
+        report = validate_graph(to_rdflib(store.quads(g)), engine)
         report.results = [r if r.file else _with_file(r, info.name) for r in report.results]
         outcome.report.extend(report)
     return outcome

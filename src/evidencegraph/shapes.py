@@ -96,16 +96,30 @@ def ontology_graph() -> "Graph":
     return Graph().parse(ontology_path(), format="turtle")
 
 
-def validate_graph(data: "Graph") -> Report:
+ENGINES = ("fast", "pyshacl")
+
+
+def validate_graph(data: "Graph", engine: str = "fast") -> Report:
     """Validate one rdflib graph against the shapes, with the ontology loaded.
+
+    ``engine``: ``fast`` (this project's engine, see fastshacl.py) or
+    ``pyshacl`` (the reference); they give the same verdicts.
 
     >>> from rdflib import Graph
     >>> g = Graph().parse(data='''@prefix eg: <https://w3id.org/evidencegraph#> .
     ...     <http://example.org/e> a eg:Entity .''', format="turtle")
-    >>> report = validate_graph(g)
-    >>> [(r.focus, r.component) for r in report.results]
+    >>> for engine in ENGINES:
+    ...     report = validate_graph(g, engine)
+    ...     print([(r.focus, r.component) for r in report.results])
+    [('http://example.org/e', 'sh:MinCountConstraintComponent')]
     [('http://example.org/e', 'sh:MinCountConstraintComponent')]
     """
+    if engine == "fast":
+        from .fastshacl import _term
+
+        return validate_triples([(_term(s), _term(p), _term(o)) for s, p, o in data])
+    if engine != "pyshacl":
+        raise ValueError(f"unknown engine {engine!r}")
     from pyshacl import validate
 
     _, report_graph, _ = validate(
@@ -118,6 +132,84 @@ def validate_graph(data: "Graph") -> Report:
         abort_on_first=False,
     )
     return Report(results_of(report_graph, data), report_graph, len(data))
+
+
+def validate_triples(triples: list[Any]) -> Report:
+    """Validate triples (mapping's form: ``str`` IRIs, ``Lit`` literals) with the fast engine."""
+    from .fastshacl import Engine, Index
+
+    found = Engine.default().validate(triples)
+    if not found:
+        return Report([], None, len(triples))
+    idx = Index(triples)
+    results = []
+    for r in found:
+        label, file, line = _where_native(idx, r.focus)
+        value = r.value
+        if value is not None:
+            value = value.value if hasattr(value, "datatype") else _short(str(value))
+        results.append(
+            Result(
+                focus=str(r.focus),
+                severity=r.severity,
+                component=r.component,
+                message=r.message,
+                path=r.path,
+                value=value,
+                shape=r.shape,
+                constraint=r.constraint,
+                label=label,
+                file=file,
+                line=line,
+            )
+        )
+    results.sort(key=lambda r: (r.file or "", r.line or 0, r.focus, r.component, r.path or "", r.value or ""))
+    return Report(results, None, len(triples))
+
+
+_LABELS = ("http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/dc/terms/title", EG + "text", EG + "kind",
+           EG + "fileName", EG + "listedText")
+_PARTS = (EG + "card", EG + "sourceListing", EG + "domainChip")
+
+
+def _where_native(idx: Any, focus: Any) -> tuple[str | None, str | None, int | None]:
+    """The focus node's label, and the page file and line it was read from (as _WHERE does)."""
+    label = next((v.value for p in _LABELS for v in idx.values(focus, p) if hasattr(v, "datatype")), None)
+    if label and len(label) > 60:
+        label = label[:59] + "…"
+    nodes = [focus] if idx.values(focus, EG + "line") else []
+    for p in (EG + "listsFact", EG + "listsSource", EG + "states", EG + "citation"):
+        nodes += idx.rev(p).get(focus, [])
+    best: tuple[int, Any] | None = None
+    for node in nodes:
+        for line in idx.values(node, EG + "line"):
+            try:
+                n = int(line.value)
+            except (AttributeError, ValueError):
+                continue
+            if best is None or n < best[0]:
+                best = (n, node)
+    file = None
+    if best is not None:
+        file = _page_file(idx, best[1])
+    files = idx.values(focus, EG + "fileName")
+    if file is None and files:
+        file = files[0].value
+    return label, file, best[0] if best else None
+
+
+def _page_file(idx: Any, node: Any) -> str | None:
+    todo, seen = [node], set()
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        for f in idx.values(n, EG + "fileName"):
+            return str(f.value)
+        for p in _PARTS + (EG + "factListing", EG + "listedSupport"):
+            todo.extend(idx.rev(p).get(n, []))
+    return None
 
 
 def _short(iri: str) -> str:
@@ -230,12 +322,31 @@ def format_turtle(report: Report) -> str:
     from rdflib.namespace import RDF
 
     g = report.graph
-    if g is None or not report.results and len(g) == 0:
+    if g is None:
         g = Graph()
+        sh = lambda name: URIRef(SH + name)  # noqa: E731
+        expand = lambda v: URIRef({"sh": SH, "eg": EG, "egsh": EGSH}[v.split(":", 1)[0]] + v.split(":", 1)[1]) if v.split(":", 1)[0] in ("sh", "eg", "egsh") else URIRef(v)  # noqa: E731
         node = BNode()
-        g.add((node, RDF.type, URIRef(SH + "ValidationReport")))
-        g.add((node, URIRef(SH + "conforms"), Literal(True)))
+        g.add((node, RDF.type, sh("ValidationReport")))
+        g.add((node, sh("conforms"), Literal(not report.violations)))
+        for r in report.results:
+            res = BNode()
+            g.add((node, sh("result"), res))
+            g.add((res, RDF.type, sh("ValidationResult")))
+            g.add((res, sh("focusNode"), URIRef(r.focus) if not r.focus.startswith("_:") else BNode(r.focus[2:])))
+            g.add((res, sh("resultSeverity"), sh(r.severity)))
+            g.add((res, sh("sourceConstraintComponent"), expand(r.component)))
+            if r.shape and r.shape != "_":
+                g.add((res, sh("sourceShape"), expand(r.shape)))
+            if r.constraint:
+                g.add((res, sh("sourceConstraint"), expand(r.constraint)))
+            if r.path:
+                g.add((res, sh("resultPath"), expand(r.path)))
+            if r.value is not None:
+                g.add((res, sh("value"), Literal(r.value)))
+            g.add((res, sh("resultMessage"), Literal(r.message)))
     g.bind("sh", SH)
+    g.bind("egsh", EGSH)
     return g.serialize(format="turtle")
 
 

@@ -273,9 +273,9 @@ def check_query(sparql: str, allow_service: bool = False) -> None:
 # --- validation of the whole store ------------------------------------------------
 
 
-def validate_store(location: str | None) -> "Outcome":
+def validate_store(location: str | None, engine: str = "fast") -> "Outcome":
     """Validate every page graph of the store (see pipeline.validate_store_graphs)."""
     from .pipeline import validate_store_graphs
 
     with open_store(location, read_only=True) as store:
-        return validate_store_graphs(store)
+        return validate_store_graphs(store, engine)
