@@ -280,7 +280,8 @@ def store_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 @entity_options
 @validation_options
 @click.option("--glob", default="*.txt", show_default=True, help="Which files to read in folders (recursively).")
-@click.option("--batch-size", default=200, show_default=True, help="Pages written per transaction.")
+@click.option("--batch-size", default=1000, show_default=True, help="Pages per bulk write.")
+@click.option("-j", "--jobs", type=int, help="Worker processes for parsing and validation [default: the core count].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-result lines; errors and the summary only.")
 @handle_errors
 def ingest(
@@ -293,6 +294,7 @@ def ingest(
     strict: bool,
     glob: str,
     batch_size: int,
+    jobs: int | None,
     quiet: bool,
 ) -> None:
     """Load pages and folders into the store: parse, validate, load.
@@ -310,7 +312,11 @@ def ingest(
     with open_store(store_dir, create=True) as store, (
         click.progressbar(length=total, label="ingest", file=sys.stderr) if show else _no_bar()
     ) as bar:
-        outcome = run(paths, store, base_from_env(base), subject, object_, validate, strict, glob, batch_size, bar.update)
+        outcome = run(
+            paths, store, base_from_env(base), subject, object_, validate, strict, glob, batch_size, bar.update, jobs
+        )
+    if outcome.recovered:
+        click.echo(f"warning: rolled back {len(outcome.recovered)} pages of an interrupted ingest", err=True)
     report_outcome(outcome, quiet)
     summary = (
         f"{outcome.loaded} loaded, {outcome.replaced} replaced, {outcome.unchanged} unchanged, "
@@ -491,6 +497,43 @@ def stats(store_dir: str | None, fmt: str | None, output: str | None) -> None:
         quads = void_description(store)
     with output_stream(output) as out:
         write_quads(quads, rdf, out)
+
+
+@cli.command()
+@store_option
+@base_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("--timeout", default=30.0, show_default=True, type=float, help="Query time limit in seconds (503 past it).")
+@click.option("--max-rows", default=10000, show_default=True, type=int, help="Result rows (or triples) per answer; more are cut, with a warning.")
+@click.option("--workers", default=4, show_default=True, type=int, help="Queries run at once (worker threads).")
+@click.option(
+    "--allow-update", is_flag=True,
+    help="Accept SPARQL Update (/update) and Graph Store writes (/store), with Authorization: Bearer $EVIDENCEGRAPH_TOKEN.",
+)
+@handle_errors
+def serve(
+    store_dir: str | None,
+    base: str | None,
+    host: str,
+    port: int,
+    timeout: float,
+    max_rows: int,
+    workers: int,
+    allow_update: bool,
+) -> None:
+    """Serve the store over HTTP: SPARQL endpoint, Graph Store, linked data.
+
+    /sparql is a SPARQL 1.1 Protocol endpoint (SERVICE refused), /store the
+    Graph Store Protocol, /id/… every IRI of the data (303 to /doc/…, HTML or
+    RDF by content negotiation), / a query page.  Read-only and on 127.0.0.1
+    unless told otherwise; writes need --allow-update and EVIDENCEGRAPH_TOKEN.
+    """
+    from .server import run
+
+    run(store_dir, host=host, port=port, base=base, timeout=timeout, max_rows=max_rows,
+        allow_update=allow_update, workers=workers,
+        ready=lambda url: click.echo(f"serving on {url} (Ctrl-C to stop)", err=True))
 
 
 def main() -> None:

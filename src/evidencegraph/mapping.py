@@ -313,6 +313,21 @@ def nquads(graph: str, triples: Iterable[Triple]) -> list[str]:
     return sorted({f"<{s}> <{p}> {_nt_term(o)} {g} .\n" for s, p, o in triples})
 
 
+def nquad_lines(graph: str, triples: Iterable[Triple]) -> tuple[list[str], list[str]]:
+    """N-Quads lines of the page graph and N-Triples lines of the same triples (for the union)."""
+    g = f" <{graph}> .\n"
+    quads, plain = [], []
+    seen: set[str] = set()
+    for s, p, o in triples:
+        head = f"<{s}> <{p}> {_nt_term(o)}"
+        if head in seen:
+            continue
+        seen.add(head)
+        quads.append(head + g)
+        plain.append(head + " .\n")
+    return quads, plain
+
+
 def to_dataset(graphs: Iterable[tuple[str, list[Triple]]], dataset: "Dataset | None" = None) -> "Dataset":
     """Add page graphs to an rdflib Dataset (a new one when none is given)."""
     from rdflib import Dataset, Literal, URIRef

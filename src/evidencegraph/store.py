@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MARKER = "evidencegraph-store.json"
+JOURNAL = "ingest-journal.json"
 STORE_FORMAT = 1
 EG = "https://w3id.org/evidencegraph#"
 _CHECKSUM = ox.NamedNode(EG + "checksum")
@@ -117,6 +118,45 @@ class Store:
         except OSError as e:
             raise StoreError(f"cannot open the store at {path} ({e})") from None
         self.read_only = read_only
+        self.recovered: list[str] = []
+        journal = path / JOURNAL
+        if journal.exists():
+            if read_only:
+                log.warning("%s: an interrupted ingest left pages to roll back; run any ingest to recover", path)
+            else:
+                self._recover(journal)
+
+    def _recover(self, journal: Path) -> None:
+        """Roll back the batch an interrupted ingest was writing: only whole pages stay."""
+        try:
+            graphs = json.loads(journal.read_text())["graphs"]
+        except (OSError, ValueError, KeyError) as e:
+            raise StoreError(f"{journal} is damaged ({e}); remove it and re-ingest the last pages") from None
+        if graphs:
+            self.db.update(_drop_pages(graphs))
+            self.db.flush()
+        journal.unlink()
+        self.recovered = graphs
+        log.warning("rolled back %d pages of an interrupted ingest", len(graphs))
+
+    def write_batch(self, pages: Sequence[tuple[str, str, str]], replace: Sequence[str] = ()) -> None:
+        """Bulk-load page graphs, given as N-Quads text (and their triples as N-Triples, for the union).
+
+        Oxigraph's bulk loader is several times faster than a transaction but
+        not atomic, so the batch is journalled first: if the process dies
+        mid-way, the next open rolls the batch back (see _recover).
+        """
+        if replace:
+            self.db.update(_drop_pages(list(replace)))
+        journal = self.path / JOURNAL
+        with open(journal, "w") as fh:
+            json.dump({"graphs": [g for g, _, _ in pages]}, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        data = "".join(q + t for _, q, t in pages).encode("utf-8")
+        self.db.bulk_load(data, ox.RdfFormat.N_QUADS)
+        self.db.flush()
+        journal.unlink()
 
     # --- pages ---------------------------------------------------------------
 
