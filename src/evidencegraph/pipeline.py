@@ -404,8 +404,9 @@ def ingest(
         raise UsageError("give both --subject and --object, or neither")
     outcome = IngestOutcome(recovered=list(getattr(store, "recovered", [])))
     stages = dict.fromkeys(("read", "parse", "map", "validate", "serialize", "load"), 0.0)
-    existing = {g: info.checksum for g, info in store.pages().items()}
     files = find_pages(paths, glob)
+    # the checksums of the pages this run touches (lookups, not a scan of the store)
+    existing = {g: c for g in {page_iri(pf.name, base) for pf in files} if (c := store.checksum_of(g)) is not None}
     seen: dict[str, Path] = {}
     todo: list[_Job] = []
     for pf in files:
@@ -499,9 +500,10 @@ def load_rdf_pages(path: Path, store: "Store", existing: dict[str, str], outcome
     if not graphs:
         raise DataError(f"{path}: no named graphs; ingest loads page graphs (export with -f nq, trig or jsonld)")
     items = sorted(graphs.items())
-    outcome.quads += store.replace_pages(items, [g for g, _ in items if g in existing])
+    replace = {g for g, _ in items if g in existing or store.checksum_of(g) is not None}
+    outcome.quads += store.replace_pages(items, replace)
     for g, _ in items:
-        if g in existing:
+        if g in replace:
             outcome.replaced += 1
         else:
             outcome.loaded += 1

@@ -146,7 +146,7 @@ def write_results(results: Any, fmt: str, out: BinaryIO) -> int:
     buffer = io.BytesIO()
     results.serialize(buffer, _results_format(fmt))
     data = buffer.getvalue()
-    out.write(data)
+    out.write(data if data.endswith(b"\n") else data + b"\n")
     return -1
 
 

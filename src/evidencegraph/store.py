@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 MARKER = "evidencegraph-store.json"
 JOURNAL = "ingest-journal.json"
+SMALL_BATCH = 50  # pages; smaller batches are written in one transaction, larger ones bulk-loaded
 STORE_FORMAT = 1
 EG = "https://w3id.org/evidencegraph#"
 _CHECKSUM = ox.NamedNode(EG + "checksum")
@@ -148,12 +149,15 @@ class Store:
         """
         if replace:
             self.db.update(_drop_pages(list(replace)))
+        data = "".join(q + t for _, q, t in pages).encode("utf-8")
+        if len(pages) < SMALL_BATCH:
+            self.db.load(data, ox.RdfFormat.N_QUADS)  # one transaction: cheaper than a bulk load when small
+            return
         journal = self.path / JOURNAL
         with open(journal, "w") as fh:
             json.dump({"graphs": [g for g, _, _ in pages]}, fh)
             fh.flush()
             os.fsync(fh.fileno())
-        data = "".join(q + t for _, q, t in pages).encode("utf-8")
         self.db.bulk_load(data, ox.RdfFormat.N_QUADS)
         self.db.flush()
         journal.unlink()
@@ -173,6 +177,13 @@ class Store:
             if isinstance(g, ox.NamedNode) and q.subject == g:
                 found[g.value] = PageInfo(g.value, names.get(g.value, ""), q.object.value)
         return found
+
+    def checksum_of(self, graph: str) -> str | None:
+        """The checksum of one page in the store, or None (an index lookup, not a scan)."""
+        g = ox.NamedNode(graph)
+        for q in self.db.quads_for_pattern(g, _CHECKSUM, None, g):
+            return str(q.object.value)
+        return None
 
     def replace_pages(self, graphs: Sequence[tuple[str, list[ox.Quad]]], existing: Iterable[str] = ()) -> int:
         """Write page graphs in one transaction, replacing those named in ``existing``.
