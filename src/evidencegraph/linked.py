@@ -1,0 +1,424 @@
+"""Linked data for ``evidencegraph serve``: what the document of an IRI says,
+as RDF and as an HTML page for people.
+
+Every function here reads the store and must run in one worker thread from
+start to end (pyoxigraph results stay in the thread that made them).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from typing import Any, Callable, Iterable
+
+import pyoxigraph as ox
+
+from . import __version__
+from .resources import PREFIXES, ontology_path
+from .vocab import NAMESPACE, ONTOLOGY
+
+EG = NAMESPACE
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+LABELS = [
+    ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+    ox.NamedNode("http://purl.org/dc/terms/title"),
+    ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel"),
+]
+COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+DEFAULT = ox.DefaultGraph()
+MAX_INCOMING = 1000
+
+Linker = Callable[[str], "str | None"]
+
+
+# --- RDF descriptions -------------------------------------------------------------
+
+
+def exists(db: Any, iri: str) -> bool:
+    """Whether the store says anything about an IRI (as subject, object or page graph)."""
+    node = ox.NamedNode(iri)
+    if db.contains_named_graph(node):
+        return True
+    for _ in db.quads_for_pattern(node, None, None, DEFAULT):
+        return True
+    for _ in db.quads_for_pattern(None, None, node, DEFAULT):
+        return True
+    return False
+
+
+def describe(db: Any, iri: str) -> list[ox.Quad]:
+    """The triples about an IRI: its own, those pointing at it (up to 1000), and,
+    for a page, its parts (``page#card-1``…) from the page's graph."""
+    node = ox.NamedNode(iri)
+    seen: set[ox.Quad] = set()
+    out: list[ox.Quad] = []
+
+    def add(quads: Iterable[ox.Quad], limit: int | None = None) -> None:
+        n = 0
+        for q in quads:
+            plain = ox.Quad(q.subject, q.predicate, q.object)
+            if plain not in seen:
+                seen.add(plain)
+                out.append(plain)
+                n += 1
+                if limit is not None and n >= limit:
+                    return
+
+    add(db.quads_for_pattern(node, None, None, DEFAULT))
+    if db.contains_named_graph(node):
+        prefix = iri + "#"
+        parts = sorted(
+            {q.subject.value for q in db.quads_for_pattern(None, None, None, node)
+             if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(prefix)}
+        )
+        for part in parts:
+            add(db.quads_for_pattern(ox.NamedNode(part), None, None, node))
+    add(db.quads_for_pattern(None, None, node, DEFAULT), MAX_INCOMING)
+    return out
+
+
+@lru_cache(maxsize=1)
+def ontology_quads() -> tuple[ox.Quad, ...]:
+    return tuple(ox.parse(path=str(ontology_path()), format=ox.RdfFormat.TURTLE))
+
+
+# --- HTML -----------------------------------------------------------------------------
+
+CSS = """
+body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:70em;padding:1em 2em;color:#222}
+a{color:#0645ad;text-decoration:none}a:hover{text-decoration:underline}
+header{border-bottom:1px solid #ddd;margin-bottom:1em;padding-bottom:.4em}
+header nav a{margin-right:1em}
+h1{font-size:1.5em;margin:.3em 0}h2{font-size:1.15em;margin-top:1.6em}
+.iri{font-family:ui-monospace,monospace;font-size:.85em;color:#555;word-break:break-all}
+table{border-collapse:collapse;width:100%;margin:.5em 0}
+th,td{border-bottom:1px solid #eee;padding:.3em .5em;text-align:left;vertical-align:top}
+th{background:#f6f6f6}
+.num{text-align:right;white-space:nowrap}.muted{color:#777}
+.formats a{margin-right:.7em;font-size:.9em}
+blockquote{margin:.5em 0;padding:.5em 1em;background:#f8f8f4;border-left:3px solid #cc9}
+textarea{width:100%;font-family:ui-monospace,monospace;font-size:.9em}
+section.part{border-top:1px dashed #ddd;margin-top:.5em}
+"""
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def page(title: str, body: str, iri: str | None = None, doc_path: str | None = None) -> str:
+    formats = ""
+    if doc_path:
+        formats = '<p class="formats">this document as: ' + "".join(
+            f'<a href="{esc(doc_path)}?format={n}">{label}</a>'
+            for n, label in (("turtle", "Turtle"), ("jsonld", "JSON-LD"), ("nt", "N-Triples"), ("xml", "RDF/XML"))
+        ) + "</p>"
+    head_iri = f'<div class="iri">{esc(iri)}</div>' if iri else ""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{esc(title)} · evidencegraph</title><style>{CSS}</style></head><body>"
+        '<header><nav><a href="/">evidencegraph</a><a href="/doc/page/">pages</a><a href="/ontology">ontology</a>'
+        '<a href="/.well-known/void">VoID</a><a href="/sparql">SPARQL service</a></nav></header>'
+        f"<h1>{esc(title)}</h1>{head_iri}{formats}{body}"
+        f'<footer class="muted"><p>evidencegraph {esc(__version__)}</p></footer></body></html>\n'
+    )
+
+
+class Renderer:
+    """HTML for one document, reading the store in the calling thread."""
+
+    def __init__(self, db: Any, local: Linker):
+        self.db = db
+        self.local = local
+        self._labels: dict[str, str] = {}
+
+    # -- terms
+
+    def label(self, term: Any) -> str:
+        if isinstance(term, ox.Literal):
+            return term.value
+        if isinstance(term, ox.BlankNode):
+            return f"_:{term.value}"
+        iri = term.value
+        if iri in self._labels:
+            return self._labels[iri]
+        found = None
+        for p in LABELS:
+            for q in self.db.quads_for_pattern(term, p, None, DEFAULT):
+                found = q.object.value
+                break
+            if found:
+                break
+        if found is None and iri.startswith(EG):
+            found = iri[len(EG):]
+        if found is None:
+            found = compact(iri)
+        self._labels[iri] = found
+        return found
+
+    def link(self, term: Any, text: str | None = None) -> str:
+        if isinstance(term, ox.Literal):
+            dt = term.datatype.value
+            extra = "" if dt.endswith("#string") or term.language else f' <span class="muted">({esc(compact(dt))})</span>'
+            return esc(term.value) + extra
+        if isinstance(term, ox.BlankNode):
+            return esc(f"_:{term.value}")
+        href = self.local(term.value) or term.value
+        return f'<a href="{esc(href)}" title="{esc(term.value)}">{esc(text if text is not None else self.label(term))}</a>'
+
+    def values(self, subject: str, prop: str) -> list[Any]:
+        return [q.object for q in self.db.quads_for_pattern(ox.NamedNode(subject), ox.NamedNode(prop), None, DEFAULT)]
+
+    def value(self, subject: str, prop: str) -> Any:
+        vals = self.values(subject, prop)
+        return vals[0] if vals else None
+
+    def types(self, iri: str) -> set[str]:
+        return {q.object.value for q in self.db.quads_for_pattern(ox.NamedNode(iri), RDF_TYPE, None, DEFAULT)}
+
+    def rows(self, sparql: str) -> list[dict[str, Any]]:
+        results = self.db.query(sparql)
+        names = [v.value for v in results.variables]
+        return [{n: row[n] for n in names} for row in results]
+
+    # -- tables
+
+    def table(self, headers: list[str], rows: list[list[str]], empty: str = "none") -> str:
+        if not rows:
+            return f'<p class="muted">{esc(empty)}</p>'
+        head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+        body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def properties(self, subject: Any, graph: Any = DEFAULT) -> str:
+        rows = []
+        for q in sorted(self.db.quads_for_pattern(subject, None, None, graph), key=lambda q: (q.predicate.value, str(q.object))):
+            rows.append([self.link(q.predicate, compact(q.predicate.value)), self.link(q.object)])
+        return self.table(["property", "value"], rows, "no statements")
+
+    def incoming(self, node: ox.NamedNode) -> str:
+        rows = []
+        for i, q in enumerate(self.db.quads_for_pattern(None, None, node, DEFAULT)):
+            if i >= MAX_INCOMING:
+                rows.append([f'<span class="muted">… more than {MAX_INCOMING}; use SPARQL</span>', ""])
+                break
+            rows.append([self.link(q.subject), self.link(q.predicate, compact(q.predicate.value))])
+        return self.table(["from", "property"], rows, "nothing points here")
+
+    # -- documents
+
+    def document(self, iri: str, doc_path: str) -> str | None:
+        """The HTML page for an IRI, or None when the store knows nothing of it."""
+        if not exists(self.db, iri):
+            return None
+        node = ox.NamedNode(iri)
+        types = self.types(iri)
+        sections = []
+        title = self.label(node)
+        if EG + "Entity" in types:
+            sections.append(self.entity(iri))
+        if EG + "Relation" in types:
+            title = self.relation_title(iri)
+            sections.append(self.relation(iri))
+        if EG + "Fact" in types:
+            title = "Fact from " + self.label(self.value(iri, EG + "fromSource") or node) if self.value(iri, EG + "fromSource") else "Fact"
+            sections.append(self.fact(iri))
+        if EG + "Source" in types:
+            sections.append(self.source(iri))
+        if EG + "Page" in types or self.db.contains_named_graph(node):
+            sections.append(self.page(iri))
+        kinds = ", ".join(self.link(ox.NamedNode(t)) for t in sorted(types))
+        body = (f"<p>{kinds}</p>" if kinds else "") + "".join(sections)
+        body += "<h2>All statements</h2>" + self.properties(node)
+        body += "<h2>What points here</h2>" + self.incoming(node)
+        return page(title, body, iri, doc_path)
+
+    def entity(self, iri: str) -> str:
+        e = f"<{iri}>"
+        rows = self.rows(f"""
+            PREFIX eg: <{EG}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+            SELECT ?r ?kind ?score ?strength ?other (COUNT(DISTINCT ?f) AS ?facts) WHERE {{
+              {{ ?r eg:subject {e} ; eg:object ?other }} UNION {{ ?r eg:object {e} ; eg:subject ?other }}
+              OPTIONAL {{ ?r eg:kind ?kind }} OPTIONAL {{ ?r eg:score ?score }} OPTIONAL {{ ?r eg:strength ?strength }}
+              OPTIONAL {{ ?r eg:supportedBy ?f }}
+            }} GROUP BY ?r ?kind ?score ?strength ?other ORDER BY DESC(?score) ?other""")
+        table = self.table(
+            ["score", "kind", "strength", "with", "facts", "relation"],
+            [[f'<span class="num">{esc(r["score"].value) if r["score"] else ""}</span>',
+              esc(r["kind"].value if r["kind"] else ""), esc(r["strength"].value if r["strength"] else ""),
+              self.link(r["other"]), f'<span class="num">{esc(r["facts"].value)}</span>',
+              self.link(r["r"], "relation")] for r in rows],
+            "no relations",
+        )
+        return f"<h2>Relations, ranked by score</h2>{table}"
+
+    def relation_title(self, iri: str) -> str:
+        s, o, k = self.value(iri, EG + "subject"), self.value(iri, EG + "object"), self.value(iri, EG + "kind")
+        if s is not None and o is not None:
+            return f"{self.label(s)} — {k.value if k is not None else 'related'} — {self.label(o)}"
+        return self.label(ox.NamedNode(iri))
+
+    def relation(self, iri: str) -> str:
+        r = f"<{iri}>"
+        out = []
+        s, o = self.value(iri, EG + "subject"), self.value(iri, EG + "object")
+        facts = []
+        for key, name in (("score", "score"), ("strength", "strength"), ("kind", "kind")):
+            v = self.value(iri, EG + key)
+            if v is not None:
+                facts.append(f"<dt>{name}</dt><dd>{esc(v.value)}</dd>")
+        ends = (f"<p>{self.link(s) if s is not None else '?'} ↔ {self.link(o) if o is not None else '?'}</p>")
+        out.append(ends + f"<dl>{''.join(facts)}</dl>")
+        citations = self.rows(f"""
+            PREFIX eg: <{EG}>
+            SELECT ?page ?card ?marker ?fact WHERE {{
+              GRAPH ?page {{ ?card eg:states {r} ; eg:citation ?c . ?c eg:marker ?marker OPTIONAL {{ ?c eg:citedFact ?fact }} }}
+            }} ORDER BY ?page ?card ?marker""")
+        by_marker: dict[str, Any] = {}
+        for c in citations:
+            by_marker.setdefault(c["marker"].value, c["fact"])
+        for summary in self.values(iri, EG + "summary"):
+            def cite(m: re.Match[str]) -> str:
+                fact = by_marker.get(m.group(1))
+                if fact is None:
+                    return esc(m.group(0))
+                href = self.local(fact.value) or fact.value
+                return f'<a href="{esc(href)}" title="{esc(self.label(fact))}">[{esc(m.group(1))}]</a>'
+
+            out.append("<h2>Summary</h2><blockquote>" + re.sub(r"\[(\d+)\]", cite, esc(summary.value)) + "</blockquote>")
+        rows = self.rows(f"""
+            PREFIX eg: <{EG}> PREFIX dcterms: <http://purl.org/dc/terms/>
+            SELECT ?f ?text ?type ?source (BOUND(?cited) AS ?isCited) WHERE {{
+              {r} eg:supportedBy ?f . OPTIONAL {{ ?f eg:text ?text }} OPTIONAL {{ ?f eg:factType ?type }}
+              OPTIONAL {{ ?f eg:fromSource ?source }} OPTIONAL {{ {r} eg:cites ?cited FILTER (?cited = ?f) }}
+            }} ORDER BY DESC(?isCited) ?type ?text""")
+        out.append("<h2>Supporting facts</h2>" + self.table(
+            ["fact", "type", "source", "cited"],
+            [[self.link(x["f"], x["text"].value if x["text"] else None), self.link(x["type"]) if x["type"] else "",
+              self.link(x["source"]) if x["source"] else "", "yes" if x["isCited"] and x["isCited"].value == "true" else ""]
+             for x in rows], "no supporting facts"))
+        pages = sorted({c["page"].value for c in citations} | {
+            q.graph_name.value for q in self.db.quads_for_pattern(None, ox.NamedNode(EG + "states"), ox.NamedNode(iri), None)
+            if isinstance(q.graph_name, ox.NamedNode)})
+        out.append("<h2>Stated on</h2>" + self.table(["page"], [[self.link(ox.NamedNode(p))] for p in pages], "no page"))
+        return "".join(out)
+
+    def fact(self, iri: str) -> str:
+        f = f"<{iri}>"
+        out = []
+        text = self.value(iri, EG + "text")
+        if text is not None:
+            out.append(f"<blockquote>{esc(text.value)}</blockquote>")
+        dl = []
+        for key in ("factType", "fromSource", "stance"):
+            for v in self.values(iri, EG + key):
+                dl.append(f"<dt>{esc(key)}</dt><dd>{self.link(v)}</dd>")
+        out.append(f"<dl>{''.join(dl)}</dl>")
+        rows = self.rows(f"""
+            PREFIX eg: <{EG}>
+            SELECT ?r ?how WHERE {{ {{ ?r eg:cites {f} BIND ("cites" AS ?how) }} UNION {{ ?r eg:supportedBy {f} BIND ("supported by" AS ?how) }} }}
+            ORDER BY ?r ?how""")
+        out.append("<h2>Relations</h2>" + self.table(
+            ["relation", "how"], [[self.link(x["r"], self.relation_title(x["r"].value)), esc(x["how"].value)] for x in rows], "none"))
+        pages = sorted({q.graph_name.value for q in self.db.quads_for_pattern(None, ox.NamedNode(EG + "listsFact"), ox.NamedNode(iri), None)
+                        if isinstance(q.graph_name, ox.NamedNode)})
+        out.append("<h2>Listed on</h2>" + self.table(["page"], [[self.link(ox.NamedNode(p))] for p in pages], "no page"))
+        return "".join(out)
+
+    def source(self, iri: str) -> str:
+        s = f"<{iri}>"
+        dl = []
+        for key, prop in (("domain", EG + "domain"), ("publisher", EG + "publisher"), ("author", EG + "author"),
+                          ("published", EG + "published")):
+            for v in self.values(iri, prop):
+                dl.append(f"<dt>{key}</dt><dd>{self.link(v)}</dd>")
+        rows = self.rows(f"""
+            PREFIX eg: <{EG}>
+            SELECT ?f ?text ?type WHERE {{ ?f eg:fromSource {s} OPTIONAL {{ ?f eg:text ?text }} OPTIONAL {{ ?f eg:factType ?type }} }}
+            ORDER BY ?type ?text""")
+        return f"<dl>{''.join(dl)}</dl><h2>Facts from this source</h2>" + self.table(
+            ["fact", "type"], [[self.link(x["f"], x["text"].value if x["text"] else None),
+                                self.link(x["type"]) if x["type"] else ""] for x in rows], "no facts")
+
+    def page(self, iri: str) -> str:
+        node = ox.NamedNode(iri)
+        out = []
+        prov = []
+        for q in self.db.quads_for_pattern(node, None, None, node):
+            p = q.predicate.value
+            if p.startswith("http://www.w3.org/ns/prov#") or p in (EG + "fileName", EG + "checksum"):
+                prov.append([self.link(q.predicate, compact(p)), self.link(q.object)])
+                if isinstance(q.object, ox.NamedNode):
+                    for q2 in self.db.quads_for_pattern(q.object, None, None, node):
+                        prov.append(["&nbsp;&nbsp;" + self.link(q2.predicate, compact(q2.predicate.value)), self.link(q2.object)])
+                        if isinstance(q2.object, ox.NamedNode) and q2.predicate.value.startswith("http://www.w3.org/ns/prov#"):
+                            for q3 in self.db.quads_for_pattern(q2.object, None, None, node):
+                                prov.append(["&nbsp;&nbsp;&nbsp;&nbsp;" + self.link(q3.predicate, compact(q3.predicate.value)),
+                                             self.link(q3.object)])
+        out.append("<h2>Provenance</h2>" + self.table(["property", "value"], prov, "no provenance recorded"))
+        cards = self.rows(f"""
+            PREFIX eg: <{EG}>
+            SELECT ?card ?pos ?r WHERE {{ GRAPH <{iri}> {{ <{iri}> eg:card ?card . OPTIONAL {{ ?card eg:position ?pos }}
+              OPTIONAL {{ ?card eg:states ?r }} }} }} ORDER BY ?pos""")
+        out.append("<h2>Relations on this page</h2>" + self.table(
+            ["card", "relation"],
+            [[f'<a href="#{esc(x["card"].value.rpartition("#")[2])}">{esc(x["card"].value.rpartition("#")[2])}</a>',
+              self.link(x["r"], self.relation_title(x["r"].value)) if x["r"] else ""] for x in cards], "no cards"))
+        sources = self.rows(f"""
+            PREFIX eg: <{EG}>
+            SELECT DISTINCT ?s WHERE {{ GRAPH <{iri}> {{ ?l eg:listsSource ?s OPTIONAL {{ ?l eg:position ?pos }} }} }} ORDER BY ?pos""")
+        out.append("<h2>Sources listed</h2>" + self.table(["source"], [[self.link(x["s"])] for x in sources], "none"))
+        prefix = iri + "#"
+        parts = sorted(
+            {q.subject.value for q in self.db.quads_for_pattern(None, None, None, node)
+             if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(prefix)},
+            key=_natural)
+        if parts:
+            out.append("<h2>Parts of the page</h2>")
+            for part in parts:
+                frag = part[len(prefix):]
+                out.append(f'<section class="part" id="{esc(frag)}"><h3>#{esc(frag)}</h3>'
+                           + self.properties(ox.NamedNode(part), node) + "</section>")
+        return "".join(out)
+
+    def page_list(self) -> str:
+        rows = self.rows(f"""
+            PREFIX eg: <{EG}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+            SELECT ?g ?name ?label WHERE {{ GRAPH ?g {{ ?g a eg:Page OPTIONAL {{ ?g eg:fileName ?name }} OPTIONAL {{ ?g rdfs:label ?label }} }} }}
+            ORDER BY ?name""")
+        return page("Pages", self.table(
+            ["page", "title"], [[self.link(x["g"], x["name"].value if x["name"] else None),
+                                 esc(x["label"].value) if x["label"] else ""] for x in rows], "no pages in the store"))
+
+    def ontology(self) -> str:
+        quads = ontology_quads()
+        by_subject: dict[str, list[ox.Quad]] = {}
+        for q in quads:
+            if isinstance(q.subject, ox.NamedNode):
+                by_subject.setdefault(q.subject.value, []).append(q)
+        parts = []
+        head = by_subject.get(ONTOLOGY, [])
+        for q in head:
+            if q.predicate == COMMENT:
+                parts.append(f"<p>{esc(str(getattr(q.object, 'value', q.object)))}</p>")
+        for iri in sorted(k for k in by_subject if k.startswith(EG)):
+            name = iri[len(EG):]
+            qs = by_subject[iri]
+            comment = next((str(getattr(q.object, "value", "")) for q in qs if q.predicate == COMMENT), "")
+            kinds = ", ".join(compact(str(getattr(q.object, "value", ""))) for q in qs if q.predicate == RDF_TYPE)
+            parts.append(f'<section class="part" id="{esc(name)}"><h3>eg:{esc(name)}</h3>'
+                         f'<div class="iri">{esc(iri)}</div><p class="muted">{esc(kinds)}</p><p>{esc(comment)}</p></section>')
+        return page("evidencegraph ontology", "".join(parts), ONTOLOGY, "/ontology")
+
+
+def _natural(text: str) -> list[Any]:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+
+
+def compact(iri: str) -> str:
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
