@@ -152,6 +152,7 @@ class PropertyShape:
     severity: str
     message: str
     constraints: list[Constraint] = field(default_factory=list)
+    short_path: str = ""
 
 
 @dataclass
@@ -226,12 +227,17 @@ class Engine:
             return str(v).rsplit("#", 1)[1] if v is not None else "Violation"
 
         def prop(node: Any) -> PropertyShape:
-            ps = PropertyShape(_short(str(node)) if isinstance(node, URIRef) else "_", str(g.value(node, sh("path"))),
-                               severity(node), message(node))
+            path = str(g.value(node, sh("path")))
+            ps = PropertyShape(_short(str(node)) if isinstance(node, URIRef) else "_", path,
+                               severity(node), message(node), short_path=_short(path))
             for name in ("minCount", "maxCount", "datatype", "nodeKind", "class", "pattern", "hasValue",
                          "minInclusive", "node"):
                 for v in g.objects(node, sh(name)):
                     param: Any = v.toPython() if name in ("minCount", "maxCount", "minInclusive") else str(v)
+                    if name == "pattern":
+                        param = re.compile(param)
+                    if name == "minInclusive":
+                        param = Decimal(str(param))
                     if name == "node":
                         param = self._node_shape(v, message, severity, prop, sh)
                     if name == "hasValue":
@@ -278,8 +284,9 @@ class Engine:
 
     # --- validation ----------------------------------------------------------------
 
-    def validate(self, triples: Iterable[Triple]) -> list[FastResult]:
-        idx = Index(list(triples) + self.ontology)
+    def validate(self, triples: Iterable[Triple], idx: "Index | None" = None) -> list[FastResult]:
+        """Results for the triples (or for an index already built over them and the ontology)."""
+        idx = idx or self.index(triples)
         out: list[FastResult] = []
         for shape in self.shapes.values():
             if not shape.targets:
@@ -290,6 +297,10 @@ class Engine:
             for rule in shape.sparql:
                 self._sparql(idx, shape, rule, focus_nodes, out)
         return out
+
+    def index(self, triples: Iterable[Triple]) -> "Index":
+        """The data with the ontology triples a SHACL processor mixes in."""
+        return Index([*triples, *self.ontology])
 
     def _instances(self, idx: Index, classes: list[str]) -> list[Any]:
         found: dict[Any, None] = {}
@@ -353,7 +364,7 @@ class Engine:
 
     def _check_property(self, idx: Index, ps: PropertyShape, focus: Any, out: list[FastResult]) -> None:
         values = idx.values(focus, ps.path)
-        path = _short(ps.path)
+        path = ps.short_path
 
         def fail(component: str, value: Any = None) -> None:
             out.append(FastResult(focus, f"sh:{component}ConstraintComponent", ps.severity, ps.message, ps.id, path, value))
@@ -388,12 +399,12 @@ class Engine:
             return not isinstance(v, Lit) and self._has_class(idx, v, param)
         if kind == "pattern":
             text = _lexical(v)
-            return text is not None and re.search(param, text) is not None
+            return text is not None and param.search(text) is not None
         if kind == "in":
             return v in param
         if kind == "minInclusive":
             n = _number(v)
-            return n is not None and n >= Decimal(str(param))
+            return n is not None and n >= param
         if kind == "node":
             return self._conforms(idx, param, v)
         raise ValueError(f"unsupported constraint {kind}")

@@ -136,12 +136,13 @@ def validate_graph(data: "Graph", engine: str = "fast") -> Report:
 
 def validate_triples(triples: list[Any]) -> Report:
     """Validate triples (mapping's form: ``str`` IRIs, ``Lit`` literals) with the fast engine."""
-    from .fastshacl import Engine, Index
+    from .fastshacl import Engine
 
-    found = Engine.default().validate(triples)
+    engine = Engine.default()
+    idx = engine.index(triples)
+    found = engine.validate(triples, idx)
     if not found:
         return Report([], None, len(triples))
-    idx = Index(triples)
     results = []
     for r in found:
         label, file, line = _where_native(idx, r.focus)
