@@ -38,7 +38,7 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise click.UsageError(str(e)) from None
         except EvidenceGraphError as e:
             err = click.ClickException(str(e))
-            err.exit_code = e.exit_code
+            err.exit_code = e.exit_code  # type: ignore[misc]
             raise err from None
         except BrokenPipeError:
             sys.stderr.close()

@@ -75,9 +75,9 @@ class Index:
             s, p, o = t
             self.spo[s][p].append(o)
             if p == RDF_TYPE:
-                self.types[o].append(s)
+                self.types[str(o)].append(s)
             elif p == SUBCLASS:
-                self.subclass[s].add(o)
+                self.subclass[s].add(str(o))
 
     def values(self, s: Any, p: str) -> list[Any]:
         d = self.spo.get(s)
@@ -213,7 +213,7 @@ class Engine:
         individuals = set(ontology_graph.subjects(RDF.type, OWL.NamedIndividual))
         for s, p, o in ontology_graph:
             if s in individuals or p in (RDFS.subClassOf,):
-                self.ontology.append((_term(s), _term(p), _term(o)))  # type: ignore[arg-type]
+                self.ontology.append((_term(s), _term(p), _term(o)))
         prefixes = "".join(
             f"PREFIX {g.value(d, sh('prefix'))}: <{g.value(d, sh('namespace'))}>\n" for d in g.objects(None, sh("declare"))
         )
@@ -256,7 +256,10 @@ class Engine:
                 )
             self.shapes[shape.id] = shape
 
-    def _node_shape(self, node: Any, message: Callable, severity: Callable, prop: Callable, sh: Callable) -> NodeShape:
+    def _node_shape(
+        self, node: Any, message: Callable[..., str], severity: Callable[..., str], prop: Callable[..., Any],
+        sh: Callable[..., Any],
+    ) -> NodeShape:
         g_targets = [str(t) for t in self._graph_objects(node, sh("targetClass"))]
         kind = self._graph_value(node, sh("nodeKind"))
         shape = NodeShape(_short(str(node)), g_targets, severity(node), message(node), str(kind) if kind else None)
@@ -391,7 +394,7 @@ class Engine:
             if not isinstance(v, Lit):
                 return False
             if param == XSD + "string":
-                return v.datatype == param
+                return bool(v.datatype == param)
             return v.datatype == param and _well_formed(v)
         if kind == "nodeKind":
             return self._node_kind(v, param)
@@ -406,7 +409,7 @@ class Engine:
             n = _number(v)
             return n is not None and n >= param
         if kind == "node":
-            return self._conforms(idx, param, v)
+            return bool(self._conforms(idx, param, v))
         raise ValueError(f"unsupported constraint {kind}")
 
     # --- SHACL-SPARQL rules ----------------------------------------------------------
@@ -445,7 +448,7 @@ def _run_sparql(idx: Index, rule: SparqlRule, focus_nodes: Sequence[Any]) -> lis
     store.extend(ox.Quad(node(s), node(p), node(o)) for s, p, o in idx.triples)
     wanted = set(focus_nodes)
     rows = []
-    for row in store.query(rule.prefixes + rule.select):
+    for row in store.query(rule.prefixes + rule.select):  # type: ignore[union-attr]
         this = back(row["this"])
         if this in wanted:
             b = {}
@@ -464,6 +467,8 @@ def _select_vars(select: str) -> list[str]:
 
 
 # --- native equivalents of the shipped SHACL-SPARQL rules -------------------------------
+
+Row = tuple[Any, Any, dict[str, Any]]
 # Each returns (focus, value, bindings) rows exactly as the rule's SELECT would.
 
 def _int(t: Any) -> int | None:
@@ -475,7 +480,7 @@ def _page_fact_count(idx: Index, page: Any) -> int:
     return sum(len(idx.values(sl, EG + "factListing")) for sl in idx.values(page, EG + "sourceListing"))
 
 
-def _distinct_entities(idx: Index, focus: Sequence[Any]) -> list:
+def _distinct_entities(idx: Index, focus: Sequence[Any]) -> list[Row]:
     rows = []
     for f in focus:
         objects = idx.values(f, EG + "object")
@@ -497,7 +502,7 @@ def _band(score: Decimal) -> str:
     return "strongly opposing"
 
 
-def _strength_matches(idx: Index, focus: Sequence[Any]) -> list:
+def _strength_matches(idx: Index, focus: Sequence[Any]) -> list[Row]:
     rows = []
     for f in focus:
         for score in idx.values(f, EG + "score"):
@@ -513,7 +518,7 @@ def _strength_matches(idx: Index, focus: Sequence[Any]) -> list:
     return rows
 
 
-def _score_matches(idx: Index, focus: Sequence[Any]) -> list:
+def _score_matches(idx: Index, focus: Sequence[Any]) -> list[Row]:
     rows = []
     states = idx.rev(EG + "states")
     for f in focus:
@@ -538,12 +543,12 @@ def _score_matches(idx: Index, focus: Sequence[Any]) -> list:
 _TOKEN = re.compile(r"\{fact:[^{}]*\}")
 
 
-def _leftover_tokens(idx: Index, focus: Sequence[Any]) -> list:
+def _leftover_tokens(idx: Index, focus: Sequence[Any]) -> list[Row]:
     return [(f, v, {"this": f, "value": v}) for f in focus for v in idx.values(f, EG + "summary")
             if _lexical(v) is not None and _TOKEN.search(_lexical(v) or "")]
 
 
-def _facts_heading(idx: Index, focus: Sequence[Any]) -> list:
+def _facts_heading(idx: Index, focus: Sequence[Any]) -> list[Row]:
     rows = []
     for f in focus:
         listed = _page_fact_count(idx, f)
@@ -559,7 +564,7 @@ def _differs(value: Any, count: int) -> bool:
     return n is not None and n != count
 
 
-def _relations_heading(idx: Index, focus: Sequence[Any]) -> list:
+def _relations_heading(idx: Index, focus: Sequence[Any]) -> list[Row]:
     rows = []
     for f in focus:
         cards = len(idx.values(f, EG + "card"))
@@ -569,7 +574,7 @@ def _relations_heading(idx: Index, focus: Sequence[Any]) -> list:
     return rows
 
 
-def _card_listed(idx: Index, focus: Sequence[Any]) -> list:
+def _card_listed(idx: Index, focus: Sequence[Any]) -> list[Row]:
     rows = []
     for f in focus:
         if EG + "supportListed" not in idx.values(f, EG + "supportResolution"):
@@ -583,7 +588,7 @@ def _card_listed(idx: Index, focus: Sequence[Any]) -> list:
     return rows
 
 
-def _card_page(idx: Index, focus: Sequence[Any]) -> list:
+def _card_page(idx: Index, focus: Sequence[Any]) -> list[Row]:
     rows = []
     pages_of = idx.rev(EG + "card")
     for f in focus:
@@ -602,7 +607,7 @@ def _card_page(idx: Index, focus: Sequence[Any]) -> list:
     return rows
 
 
-def _citation_resolves(idx: Index, focus: Sequence[Any]) -> list:
+def _citation_resolves(idx: Index, focus: Sequence[Any]) -> list[Row]:
     rows = []
     cards_of = idx.rev(EG + "citation")
     pages_of = idx.rev(EG + "card")
@@ -618,7 +623,7 @@ def _citation_resolves(idx: Index, focus: Sequence[Any]) -> list:
     return rows
 
 
-def _source_listing(idx: Index, focus: Sequence[Any]) -> list:
+def _source_listing(idx: Index, focus: Sequence[Any]) -> list[Row]:
     rows = []
     for f in focus:
         listed = len(idx.values(f, EG + "factListing"))
@@ -628,7 +633,7 @@ def _source_listing(idx: Index, focus: Sequence[Any]) -> list:
     return rows
 
 
-NATIVE: dict[str, Callable[[Index, Sequence[Any]], list]] = {
+NATIVE: dict[str, Callable[[Index, Sequence[Any]], list[Row]]] = {
     "egsh:DistinctEntities": _distinct_entities,
     "egsh:StrengthMatchesScore": _strength_matches,
     "egsh:ScoreMatchesFacts": _score_matches,

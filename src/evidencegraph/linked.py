@@ -100,6 +100,9 @@ th{background:#f6f6f6}
 blockquote{margin:.5em 0;padding:.5em 1em;background:#f8f8f4;border-left:3px solid #cc9}
 textarea{width:100%;font-family:ui-monospace,monospace;font-size:.9em}
 section.part{border-top:1px dashed #ddd;margin-top:.5em}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1.2em;margin:.5em 0}
+dt{color:#777}dd{margin:0}
+li{margin:.3em 0}
 """
 
 

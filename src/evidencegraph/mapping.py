@@ -217,14 +217,14 @@ def page_triples(page: Page, base: str = DEFAULT_BASE) -> tuple[str, list[Triple
         add((listing, P["line"], Lit(str(f.line), INTEGER)))
 
     # chips
-    for c in page.chips:
-        chip = f"{g}#chip-{c.position}"
+    for ch in page.chips:
+        chip = f"{g}#chip-{ch.position}"
         add((g, P["domainChip"], chip))
         add((chip, RDF_TYPE, _eg("DomainChip")))
-        add((chip, P["domain"], Lit(c.domain)))
-        add((chip, P["chipCount"], Lit(str(c.count), INTEGER)))
-        add((chip, P["position"], Lit(str(c.position), INTEGER)))
-        add((chip, P["line"], Lit(str(c.line), INTEGER)))
+        add((chip, P["domain"], Lit(ch.domain)))
+        add((chip, P["chipCount"], Lit(str(ch.count), INTEGER)))
+        add((chip, P["position"], Lit(str(ch.position), INTEGER)))
+        add((chip, P["line"], Lit(str(ch.line), INTEGER)))
 
     # cards and relations
     by_text: dict[str, str] = {}

@@ -11,7 +11,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator
 
 from .errors import DataError, EvidenceGraphError, PageError, UsageError
 from .formats import RdfFormat
@@ -268,7 +268,7 @@ def validate_inputs(
     return outcome
 
 
-def _validate_rdf(quads: list, name: str, outcome: Outcome, engine: str = "fast") -> None:
+def _validate_rdf(quads: list[Any], name: str, outcome: Outcome, engine: str = "fast") -> None:
     from .loaders import to_rdflib
     from .shapes import validate_graph
 

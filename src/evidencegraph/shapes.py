@@ -279,11 +279,11 @@ def _where(data: "Graph", focus: Any) -> tuple[str | None, str | None, int | Non
         return None, None, None
     if not rows:
         return None, None, None
-    label, file, line = rows[0]
+    label, file, line = rows[0]  # type: ignore[misc]
     text = str(label) if label is not None else None
     if text and len(text) > 60:
         text = text[:59] + "…"
-    return text, (str(file) if file is not None else None), (int(line) if line is not None else None)
+    return text, (str(file) if file is not None else None), (int(str(line)) if line is not None else None)
 
 
 def format_text(report: Report, verbose: bool = True) -> str:

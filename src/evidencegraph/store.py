@@ -63,7 +63,8 @@ def open_store(location: str | os.PathLike[str] | None = None, create: bool = Fa
     if is_remote(location):
         from .remote import RemoteStore
 
-        return RemoteStore.from_location(str(location or os.environ["EVIDENCEGRAPH_STORE"]))  # type: ignore[return-value]
+        remote: Store = RemoteStore.from_location(str(location or os.environ["EVIDENCEGRAPH_STORE"]))
+        return remote
     return Store(store_path(location), create=create, read_only=read_only)
 
 
@@ -168,21 +169,21 @@ class Store:
         """The pages in the store by graph IRI, with their file names and checksums."""
         found: dict[str, PageInfo] = {}
         names = {
-            q.graph_name.value: q.object.value
+            q.graph_name.value: str(q.object.value)  # type: ignore[union-attr]
             for q in self.db.quads_for_pattern(None, _FILE_NAME, None, None)
             if isinstance(q.graph_name, ox.NamedNode) and q.subject == q.graph_name
         }
         for q in self.db.quads_for_pattern(None, _CHECKSUM, None, None):
             g = q.graph_name
             if isinstance(g, ox.NamedNode) and q.subject == g:
-                found[g.value] = PageInfo(g.value, names.get(g.value, ""), q.object.value)
+                found[g.value] = PageInfo(g.value, names.get(g.value, ""), str(q.object.value))  # type: ignore[union-attr]
         return found
 
     def checksum_of(self, graph: str) -> str | None:
         """The checksum of one page in the store, or None (an index lookup, not a scan)."""
         g = ox.NamedNode(graph)
         for q in self.db.quads_for_pattern(g, _CHECKSUM, None, g):
-            return str(q.object.value)
+            return str(q.object.value)  # type: ignore[union-attr]
         return None
 
     def replace_pages(self, graphs: Sequence[tuple[str, list[ox.Quad]]], existing: Iterable[str] = ()) -> int:

@@ -83,7 +83,8 @@ class _Compactor:
 
     def node(self, subject: Any, triples: list[ox.Triple]) -> dict[str, Any]:
         out: dict[str, Any] = {"@id": _node_id(subject)}
-        types = sorted(self.compact(t.object.value, True) for t in triples if t.predicate.value == RDF_TYPE)
+        types = sorted(self.compact(str(t.object.value), True)  # type: ignore[union-attr]
+                       for t in triples if t.predicate.value == RDF_TYPE)
         if types:
             out["type"] = types[0] if len(types) == 1 else types
         props: dict[str, list[Any]] = {}
