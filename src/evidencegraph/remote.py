@@ -27,12 +27,11 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, BinaryIO, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
 from .errors import QueryError, StoreError
-from .formats import RdfFormat
 from .store import EG, PageInfo, Store, check_query
 
 TIMEOUT = 300.0  # seconds without a byte from the server
@@ -312,31 +311,16 @@ class RemoteStore(Store):
             for t in sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object))):
                 yield ox.Quad(t.subject, t.predicate, t.object, name)
 
-    def export(self, fmt: RdfFormat, out: BinaryIO, graph: str | None = None) -> None:
-        """Stream the page graphs (or one) in any of the six syntaxes.
+    def has_graph(self, graph: str) -> bool:
+        return bool(self._select(f"ASK {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"))
 
-        Quad formats keep the page graphs; triple formats get their union, each triple once.
-        """
-        from .resources import PREFIXES
-        from .writers import jsonld_chunks
-
-        if graph and not self._select(f"ASK {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"):
-            raise StoreError(f"no page graph <{graph}> in the store; list pages with: evidencegraph pages")
-        if fmt.name == "jsonld":
-            for chunk in jsonld_chunks(self.quads(graph)):
-                out.write(chunk.encode("utf-8"))
-            return
-        target = getattr(ox.RdfFormat, fmt.oxigraph)
-        prefixes = PREFIXES if fmt.name in ("turtle", "trig", "xml") else None
-        if fmt.quads:
-            ox.serialize(self.quads(graph), out, target, prefixes=prefixes)
-            return
+    def union_triples(self, graph: str | None = None) -> Iterable[ox.Triple]:
+        """The union of the page graphs (or one graph), each triple once, whatever the server's default graph."""
         if graph:
             where = f"GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }}"
         else:
             where = f"GRAPH ?g {{ ?g <{EG}checksum> ?c }} GRAPH ?g {{ ?s ?p ?o }}"
-        union = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {where} }} }}"
-        ox.serialize(self._construct(union), out, target, prefixes=prefixes)
+        return self._construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {where} }} }}")
 
 
 def _iri(iri: str) -> str:

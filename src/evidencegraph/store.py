@@ -262,23 +262,26 @@ class Store:
         Quad formats keep the page graphs; triple formats get the union (the
         default graph), each triple once.
         """
+        from .resources import PREFIXES
         from .writers import jsonld_chunks
 
-        if graph and not self.db.contains_named_graph(ox.NamedNode(graph)):
+        if graph and not self.has_graph(graph):
             raise StoreError(f"no page graph <{graph}> in the store; list pages with: evidencegraph pages")
         if fmt.name == "jsonld":
             for chunk in jsonld_chunks(self.quads(graph)):
                 out.write(chunk.encode("utf-8"))
             return
         target = getattr(ox.RdfFormat, fmt.oxigraph)
-        from .resources import PREFIXES
-
         prefixes = PREFIXES if fmt.name in ("turtle", "trig", "xml") else None
-        if fmt.quads:
-            ox.serialize(self.quads(graph), out, target, prefixes=prefixes)
-            return
+        ox.serialize(self.quads(graph) if fmt.quads else self.union_triples(graph), out, target, prefixes=prefixes)
+
+    def has_graph(self, graph: str) -> bool:
+        return bool(self.db.contains_named_graph(ox.NamedNode(graph)))
+
+    def union_triples(self, graph: str | None = None) -> Iterable[ox.Triple]:
+        """The union of the page graphs (the default graph), or one page graph, as triples."""
         source = ox.NamedNode(graph) if graph else ox.DefaultGraph()
-        ox.serialize((q.triple for q in self.db.quads_for_pattern(None, None, None, source)), out, target, prefixes=prefixes)
+        return (q.triple for q in self.db.quads_for_pattern(None, None, None, source))
 
 
 def _drop_pages(graphs: Sequence[str]) -> str:
