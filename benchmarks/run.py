@@ -202,6 +202,9 @@ def export_nquads(store: str, path: str, with_union: bool) -> int:
     import pyoxigraph as ox
 
     db = ox.Store.read_only(str(Path(store) / "oxigraph"))
+    if with_union:
+        db.dump(path, ox.RdfFormat.N_QUADS)
+        return len(db)
     n = 0
     with open(path, "wb") as fh:
         quads = db.quads_for_pattern(None, None, None, None) if with_union else (

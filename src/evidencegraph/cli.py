@@ -280,7 +280,7 @@ def store_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 @entity_options
 @validation_options
 @click.option("--glob", default="*.txt", show_default=True, help="Which files to read in folders (recursively).")
-@click.option("--batch-size", default=1000, show_default=True, help="Pages per bulk write.")
+@click.option("--batch-size", default=200, show_default=True, help="Pages per bulk write (more: faster, more memory).")
 @click.option("-j", "--jobs", type=int, help="Worker processes for parsing and validation [default: the core count].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-result lines; errors and the summary only.")
 @handle_errors

@@ -381,7 +381,7 @@ def ingest(
     validate: bool = True,
     strict: bool = False,
     glob: str = "*.txt",
-    batch_size: int = 1000,
+    batch_size: int = 200,
     progress: Callable[[int], None] | None = None,
     jobs: int | None = None,
 ) -> IngestOutcome:
