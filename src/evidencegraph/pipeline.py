@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator
@@ -446,9 +447,21 @@ def ingest(
 
     jobs = jobs or default_jobs()
     pool = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 and len(todo) > 1 else None
+    # Backpressure: at most this many pages are in flight (being worked on, or
+    # done and waiting for the store), or the workers, faster than the store,
+    # would pile every page's N-Quads up in this process's memory.
+    window = threading.BoundedSemaphore(max(2 * batch_size, 64))
+
+    def feed() -> Iterator[_Job]:
+        for job in todo:
+            window.acquire()
+            yield job
+
     try:
-        results = pool.imap(_work, todo, chunksize=8) if pool else map(_work, todo)
+        results = pool.imap(_work, feed(), chunksize=8) if pool else map(_work, todo)
         for done in results:
+            if pool:
+                window.release()
             if progress:
                 progress(1)
             for k, v in done.times.items():
