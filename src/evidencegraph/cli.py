@@ -125,6 +125,17 @@ def finish(outcome: Any, done: str) -> None:
     click.echo(line, err=True)
 
 
+def glob_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--glob", default="*.txt", show_default=True, help="Which files to read in folders (recursively)."
+    )(fn)
+
+
+def page_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """What every command that reads pages takes: base IRI, entities, validation, which files."""
+    return base_option(entity_options(validation_options(glob_option(fn))))
+
+
 def validation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option(
         "--strict", is_flag=True, help="Leave out pages with violations or warnings (and exit 1)."
@@ -147,10 +158,7 @@ def cli(verbose: int) -> None:
 @cli.command()
 @click.argument("pages", nargs=-1, required=True, type=click.Path(path_type=str))
 @rdf_output_options
-@base_option
-@entity_options
-@validation_options
-@click.option("--glob", default="*.txt", show_default=True, help="Which files to read in folders.")
+@page_options
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the closing line on stderr.")
 @handle_errors
 def convert(
@@ -195,7 +203,7 @@ def convert(
 )
 @base_option
 @entity_options
-@click.option("--glob", default="*.txt", show_default=True, help="Which files to read in folders.")
+@glob_option
 @handle_errors
 def validate(
     data: tuple[str, ...],
@@ -276,10 +284,7 @@ def store_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @store_option
-@base_option
-@entity_options
-@validation_options
-@click.option("--glob", default="*.txt", show_default=True, help="Which files to read in folders (recursively).")
+@page_options
 @click.option("--batch-size", default=200, show_default=True, help="Pages per bulk write (more: faster, more memory).")
 @click.option("-j", "--jobs", type=int, help="Worker processes for parsing and validation [default: the core count].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-result lines; errors and the summary only.")
