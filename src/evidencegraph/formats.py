@@ -40,15 +40,6 @@ ALIASES = {
     "rdf/xml": "xml",
     "rdf": "xml",
 }
-RESULT_FORMATS = {
-    "table": "text/plain",
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
-
-
 def rdf_format(name: str) -> RdfFormat:
     """The RDF format for a name, alias or media type.
 
@@ -97,10 +88,3 @@ def choose_rdf_format(name: str | None, path: str | Path | None, default: str | 
         raise UsageError("the -f/--format option must be set when writing to stdout")
     return rdf_format(default)
 
-
-def bind_prefixes(graph: object) -> None:
-    """Bind the project's prefixes on an rdflib Graph or Dataset."""
-    from .resources import PREFIXES
-
-    for prefix, ns in PREFIXES.items():
-        graph.bind(prefix, ns, override=True)  # type: ignore[attr-defined]

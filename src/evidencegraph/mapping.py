@@ -14,8 +14,8 @@ is one node:
 - page: ``{base}page/{file name}``, its parts as fragments (``#card-1``…).
 
 Triples are built as plain tuples (``str`` for an IRI, :class:`Lit` for a
-literal), the cheapest form that stays correct; :func:`to_dataset`,
-:func:`to_oxigraph` and :func:`nquads` turn them into rdflib, pyoxigraph or
+literal), the cheapest form that stays correct; :func:`to_oxigraph`,
+:func:`nquads` and :func:`nquad_lines` turn them into pyoxigraph terms or
 N-Quads text.
 
 >>> from evidencegraph.page import parse_page
@@ -42,7 +42,6 @@ from .vocab import DEFAULT_BASE, NAMESPACE
 
 if TYPE_CHECKING:
     import pyoxigraph
-    from rdflib import Dataset
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -326,33 +325,6 @@ def nquad_lines(graph: str, triples: Iterable[Triple]) -> tuple[list[str], list[
         quads.append(head + g)
         plain.append(head + " .\n")
     return quads, plain
-
-
-def to_dataset(graphs: Iterable[tuple[str, list[Triple]]], dataset: "Dataset | None" = None) -> "Dataset":
-    """Add page graphs to an rdflib Dataset (a new one when none is given)."""
-    from rdflib import Dataset, Literal, URIRef
-
-    ds = dataset if dataset is not None else Dataset()
-    from .formats import bind_prefixes
-
-    bind_prefixes(ds)
-    cache: dict[Term, object] = {}
-
-    def term(t: Term) -> object:
-        r = cache.get(t)
-        if r is None:
-            if isinstance(t, Lit):
-                r = Literal(t.value) if t.datatype == STRING else Literal(t.value, datatype=URIRef(t.datatype))
-            else:
-                r = URIRef(t)
-            cache[t] = r
-        return r
-
-    for name, triples in graphs:
-        g = ds.graph(URIRef(name))
-        for s, p, o in triples:
-            g.add((term(s), term(p), term(o)))  # type: ignore[arg-type]
-    return ds
 
 
 def to_oxigraph(graph: str, triples: Iterable[Triple]) -> "list[pyoxigraph.Quad]":

@@ -106,7 +106,6 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     report: Report = field(default_factory=Report)
     refused: list[str] = field(default_factory=list)  # pages left out under --strict
-    pages_done: int = 0
 
     @property
     def failed(self) -> int:
@@ -477,7 +476,6 @@ def ingest(
             if strict and not done.conforms_strict:
                 outcome.refused.append(done.name)
                 continue
-            outcome.pages_done += 1
             batch.append(done)
             if len(batch) >= batch_size:
                 flush()

@@ -11,7 +11,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from .resources import ontology_path, shapes_path
 
@@ -350,9 +350,3 @@ def format_turtle(report: Report) -> str:
     g.bind("egsh", EGSH)
     return g.serialize(format="turtle")
 
-
-def merge_results(reports: Iterable[Report]) -> Report:
-    total = Report()
-    for r in reports:
-        total.extend(r)
-    return total
