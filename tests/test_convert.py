@@ -119,6 +119,13 @@ def test_base_option(runner):
     assert "<http://example.org/kg/entity/Belgium>" in out
 
 
+@pytest.mark.parametrize("base", ["not an iri/", "http://exa mple.org/", "relative/path/"])
+def test_invalid_base_is_refused(runner, base):
+    result = invoke(runner, "convert", str(SAMPLE), "-f", "nt", "--base", base)
+    assert result.exit_code == 2
+    assert "--base" in result.output and "IRI" in result.output and "Traceback" not in result.output
+
+
 def test_render_command_round_trip(runner, tmp_path):
     target = tmp_path / "p.ttl"
     invoke(runner, "convert", str(PAGES / "title-two-cards.txt"), "-o", str(target))

@@ -107,3 +107,31 @@ def test_entity_iris_are_readable_and_injective():
     assert entity_iri("A_B") != entity_iri("A B")
     assert entity_iri("C++ / C#").endswith("/entity/C++_%2F_C%23")
     assert entity_iri("Belgium", "http://example.org/") == "http://example.org/entity/Belgium"
+
+
+def test_minted_iris_are_valid_for_any_character():
+    """Every character a page may hold gives a valid IRI (the store loads them without re-checking)."""
+    import pyoxigraph as ox
+
+    from evidencegraph.mapping import page_iri
+
+    chars = [chr(c) for c in range(0x20, 0x30000) if not 0xD800 <= c <= 0xDFFF]
+    bad = []
+    for i in range(0, len(chars), 64):
+        chunk = "".join(chars[i:i + 64])
+        for iri in (entity_iri(chunk), page_iri(chunk + ".txt")):
+            try:
+                ox.NamedNode(iri)
+            except ValueError:
+                bad.extend(ch for ch in chunk if _invalid(entity_iri(ch)))
+    assert not bad, f"characters that make invalid IRIs: {[hex(ord(c)) for c in bad[:20]]}"
+
+
+def _invalid(iri: str) -> bool:
+    import pyoxigraph as ox
+
+    try:
+        ox.NamedNode(iri)
+        return False
+    except ValueError:
+        return True

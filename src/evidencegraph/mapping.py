@@ -100,7 +100,9 @@ def _quote(text: str, keep: str = "") -> str:
     """Percent-encode what an IRI path segment may not hold; keep other non-ASCII as is."""
     if text.isascii():
         return quote(text, safe=_SAFE_ASCII + keep)
-    return "".join(ch if ord(ch) > 0x7F and ch.isprintable() else quote(ch, safe=_SAFE_ASCII + keep) for ch in text)
+    # RFC 3987 ucschar: printable non-ASCII, except the specials block U+FFF0-U+FFFF (e.g. U+FFFD)
+    return "".join(ch if 0x7F < ord(ch) and not 0xFFF0 <= ord(ch) <= 0xFFFF and ch.isprintable()
+                   else quote(ch, safe=_SAFE_ASCII + keep) for ch in text)
 
 
 def entity_iri(label: str, base: str = DEFAULT_BASE) -> str:

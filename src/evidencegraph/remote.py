@@ -202,13 +202,13 @@ class RemoteStore(Store):
         if parts:
             self._update(" ;\n".join(parts))
 
-    def write_batch(self, pages: Sequence[tuple[str, str, str]], replace: Sequence[str] = ()) -> None:
-        """Write page graphs, given as N-Quads text and the same triples as N-Triples.
+    def write_batch(self, pages: Sequence[tuple[str, bytes, bytes]], replace: Sequence[str] = ()) -> None:
+        """Write page graphs, given as UTF-8 N-Quads and the same triples as N-Triples.
 
         Each graph is replaced whole (``replace`` needs no special step); the
         union triples are not written (the server's default graph is the union).
         """
-        self._put_graphs([(g, t.encode("utf-8")) for g, _, t in pages])
+        self._put_graphs([(g, t) for g, _, t in pages])
 
     def replace_pages(self, graphs: Sequence[tuple[str, list[ox.Quad]]], existing: Iterable[str] = ()) -> int:
         """Write page graphs, replacing any of the same name.  Returns the number of quads written."""
