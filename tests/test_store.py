@@ -130,6 +130,35 @@ def test_broken_pages_reported_rest_loaded(runner, tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_same_page_name_in_two_folders_refused_rest_loaded(runner, tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
+    (tmp_path / "b" / "other.txt").write_bytes((PAGES / "title-two-cards.txt").read_bytes())
+    result = invoke(runner, "ingest", str(tmp_path / "a"), str(tmp_path / "b"), "--store", str(tmp_path / "s"), "-q")
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'b' / SAMPLE.name}: another file of this run (from {tmp_path / 'a'})" in result.stderr
+    assert "2 loaded, 0 replaced, 0 unchanged, 1 failed" in result.stderr
+
+
+def test_export_in_a_folder_loads_between_pages(runner, store, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    invoke(runner, "export", "--store", str(store), "-o", str(folder / "m.nq"))
+    result = invoke(runner, "ingest", str(folder), "--glob", "*.nq", "--store", str(tmp_path / "fresh"), "-q")
+    assert result.exit_code == 0, result.output
+    assert nquads(runner, tmp_path / "fresh") == nquads(runner, store)
+
+
+def test_any_character_in_an_entity_name_loads(runner, tmp_path):
+    """U+FFFD (a replacement character left by a bad decoding) used to make an invalid IRI."""
+    result = invoke(runner, "ingest", str(SAMPLE), "--subject", "Belg\ufffdium \ufffc",
+                    "--object", "EU", "--store", str(tmp_path / "s"), "-q")
+    assert result.exit_code == 0, result.output
+    rows = invoke(runner, "query", "SELECT ?e WHERE { ?e a <%sEntity> }" % EG, "--store", str(tmp_path / "s"), "-f", "tsv")
+    assert "/entity/Belg%EF%BF%BDium_%EF%BF%BC>" in rows.stdout
+
+
 # --- query ---------------------------------------------------------------------
 
 def test_syntax_error_exit_2_with_position(runner, store):

@@ -309,10 +309,10 @@ def ingest(
     not conform are loaded with their violations reported (exit 1), or left out
     with --strict.
     """
-    from .pipeline import base_from_env, find_pages, ingest as run
+    from .pipeline import base_from_env, ingest as run, iter_pages
     from .store import open_store
 
-    total = len(find_pages(paths, glob))
+    total = sum(1 for _ in iter_pages(paths, glob))
     show = not quiet and sys.stderr.isatty()
     with open_store(store_dir, create=True) as store, (
         click.progressbar(length=total, label="ingest", file=sys.stderr) if show else _no_bar()

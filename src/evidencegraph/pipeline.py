@@ -6,6 +6,7 @@ A page that cannot be read is reported and skipped; the others go on.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -38,9 +39,14 @@ class PageFile:
 def find_pages(paths: Iterable[str | Path], glob: str = "*.txt") -> list[PageFile]:
     """The page files named, and those under the folders named (recursively, by ``glob``).
 
-    :raises PageError: a path that does not exist.
+    A path that does not exist is listed too: reading it reports "cannot read the file".
     """
-    found: list[PageFile] = []
+    return list(iter_pages(paths, glob))
+
+
+def iter_pages(paths: Iterable[str | Path], glob: str = "*.txt") -> Iterator[PageFile]:
+    """find_pages, one at a time: a folder's file names are listed (as strings) up front,
+    the PageFile objects made as they are consumed (100k of them weigh ~50 MB)."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -48,12 +54,10 @@ def find_pages(paths: Iterable[str | Path], glob: str = "*.txt") -> list[PageFil
                 names = sorted(p.relative_to(path).as_posix() for p in path.rglob(glob) if p.is_file())
             else:
                 names = sorted(_files_named(path, glob), key=lambda n: n.split("/"))
-            found.extend(PageFile(path / n, n) for n in names)
-        elif path.exists():
-            found.append(PageFile(path, path.name))
+            for n in names:
+                yield PageFile(path / n, n)
         else:
-            found.append(PageFile(path, path.name))  # reported when read: "cannot read the file"
-    return found
+            yield PageFile(path, path.name)
 
 
 def _files_named(root: Path, pattern: str) -> Iterator[str]:
@@ -353,12 +357,17 @@ class _Job:
     subject: str | None
     object: str | None
     validate: bool
-    known_checksum: str | None
+    known_checksum: str | None  # of the page in the store, if there is one
+    duplicate_of: str | None = None  # another input of this run has the same page name
+    rdf: bool = False  # an RDF dataset file: loaded by the main process, not a worker
 
 
 @dataclass
 class _Done:
     name: str
+    path: str = ""
+    rdf: bool = False
+    replaces: bool = False  # the page is in the store and has changed
     graph: str = ""
     unchanged: bool = False
     error: tuple[str, str, int | None] | None = None
@@ -381,10 +390,18 @@ def _work(job: _Job) -> _Done:
 
     from .mapping import nquad_lines, page_triples
 
-    done = _Done(job.name)
+    done = _Done(job.name, job.path, job.rdf, job.known_checksum is not None)
+    if job.rdf:
+        return done
     t0 = perf_counter()
     pf = PageFile(Path(job.path), job.name)
     try:
+        if job.duplicate_of:
+            raise PageError(
+                f"another file of this run (from {job.duplicate_of}) has the page name {job.name!r}; "
+                "rename one, or ingest the folders in separate runs",
+                job.path,
+            )
         data = read_bytes(pf)
         t1 = perf_counter()
         if job.known_checksum is not None and job.known_checksum == checksum(data):
@@ -444,35 +461,30 @@ def ingest(
     from .mapping import page_iri
 
     start = perf_counter()
+    paths = list(paths)
     if subject and not object or object and not subject:
         raise UsageError("give both --subject and --object, or neither")
     check_base(base)  # the store loads minted IRIs without re-checking them
     outcome = IngestOutcome(recovered=list(getattr(store, "recovered", [])))
     stages = dict.fromkeys(("read", "parse", "map", "validate", "serialize", "load"), 0.0)
-    files = find_pages(paths, glob)
-    # the checksums of the pages this run touches (lookups, not a scan of the store)
-    existing = {g: c for g in {page_iri(pf.name, base) for pf in files} if (c := store.checksum_of(g)) is not None}
-    seen: dict[str, Path] = {}
-    todo: list[_Job] = []
-    for pf in files:
-        g = page_iri(pf.name, base)
-        try:
-            if g in seen:
-                raise PageError(
-                    f"another file of this run has the page name {pf.name!r} ({seen[g]}); "
-                    "rename one, or ingest the folders in separate runs",
-                    str(pf.path),
-                )
-            seen[g] = pf.path
+    # Jobs are made one at a time as the workers take them, so 100k pages cost no 100k objects here.
+    seen: dict[str, str] = {}  # page IRI -> the argument it came from, to refuse a name given twice
+
+    def jobs_of(raw: str | Path) -> Iterator[_Job]:
+        for pf in iter_pages([raw], glob):
             if pf.path.suffix.lower() in RDF_SUFFIXES:
-                if progress:
-                    progress(1)
-                load_rdf_pages(pf.path, store, existing, outcome)
+                yield _Job(str(pf.path), pf.name, base, None, None, validate, None, rdf=True)
                 continue
-        except EvidenceGraphError as e:
-            outcome.errors.append(e)
-            continue
-        todo.append(_Job(str(pf.path), pf.name, base, subject, object, validate, existing.get(g)))
+            g = page_iri(pf.name, base)
+            if g in seen:
+                yield _Job(str(pf.path), pf.name, base, subject, object, validate, None, duplicate_of=seen[g])
+                continue
+            seen[g] = str(raw)
+            yield _Job(str(pf.path), pf.name, base, subject, object, validate, store.checksum_of(g))
+
+    todo: Iterator[_Job] = (job for raw in paths for job in jobs_of(raw))
+    first = list(itertools.islice(todo, 2))  # one page needs no worker processes
+    todo = itertools.chain(first, todo)
 
     batch: list[_Done] = []
 
@@ -480,7 +492,7 @@ def ingest(
         if not batch:
             return
         t = perf_counter()
-        replace = [d.graph for d in batch if d.graph in existing]
+        replace = [d.graph for d in batch if d.replaces]
         store.write_batch([(d.graph, d.quads, d.triples) for d in batch], replace)
         stages["load"] += perf_counter() - t
         outcome.quads += sum(d.count for d in batch)
@@ -490,7 +502,7 @@ def ingest(
         batch.clear()
 
     jobs = jobs or default_jobs()
-    pool = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 and len(todo) > 1 else None
+    pool = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 and len(first) > 1 else None
     # Backpressure: at most this many pages are in flight (being worked on, or
     # done and waiting for the store), or the workers, faster than the store,
     # would pile every page's N-Quads up in this process's memory.
@@ -510,6 +522,13 @@ def ingest(
                 progress(1)
             for k, v in done.times.items():
                 stages[k] += v
+            if done.rdf:
+                flush()  # the pages so far first: one writer, in order
+                try:
+                    load_rdf_pages(Path(done.path), store, outcome)
+                except EvidenceGraphError as e:
+                    outcome.errors.append(e)
+                continue
             if done.error:
                 outcome.errors.append(PageError(*done.error))
                 continue
@@ -538,7 +557,7 @@ def ingest(
 RDF_SUFFIXES = {".nq", ".nquads", ".trig", ".jsonld"}
 
 
-def load_rdf_pages(path: Path, store: "Store", existing: dict[str, str], outcome: IngestOutcome) -> None:
+def load_rdf_pages(path: Path, store: "Store", outcome: IngestOutcome) -> None:
     """Load an RDF dataset file (an export) into the store: its named graphs are pages.
 
     :raises EvidenceGraphError: the file cannot be read or parsed, or has no named graphs.
@@ -556,7 +575,7 @@ def load_rdf_pages(path: Path, store: "Store", existing: dict[str, str], outcome
     if not graphs:
         raise DataError(f"{path}: no named graphs; ingest loads page graphs (export with -f nq, trig or jsonld)")
     items = sorted(graphs.items())
-    replace = {g for g, _ in items if g in existing or store.checksum_of(g) is not None}
+    replace = {g for g, _ in items if store.checksum_of(g) is not None}
     outcome.quads += store.replace_pages(items, replace)
     for g, _ in items:
         if g in replace:
