@@ -442,7 +442,7 @@ def ingest(
     validate: bool = True,
     strict: bool = False,
     glob: str = "*.txt",
-    batch_size: int = 200,
+    batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
     jobs: int | None = None,
 ) -> IngestOutcome:
