@@ -301,7 +301,7 @@ def markdown(rows: list[dict], command: str) -> str:
                else f"> {naive['timeout']:.0f} (stopped) | > {naive['timeout'] / i['wall']:.0f}× |" if naive
                else "– | – |")
         )
-    lines += ["", "## Where the ingest time goes (seconds; CPU summed over workers, load is wall time)", "",
+    lines += ["", "## Where the ingest time goes (seconds: read to serialize summed over the workers, measured by wall clock inside them, so they include waiting for a core; load is the main process's wall time in the store's writes)", "",
               "| pages | read | parse | map | validate | serialize | load | total wall |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         st = r["ingest"]["stages"]
