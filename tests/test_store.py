@@ -72,6 +72,47 @@ def test_changed_page_replaces_its_graph(runner, tmp_path):
     assert kinds == ["k", "cross_type"]
 
 
+def test_replaced_pages_equal_a_fresh_load(runner, store, tmp_path):
+    """The replace path (SPARQL Update) writes what the bulk path writes, escapes and all."""
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    for page in CORPUS:
+        (changed / page.name).write_bytes(page.read_bytes().rstrip() + b"\n\n")
+    result = invoke(runner, "ingest", str(changed), "--store", str(store), "-q")
+    assert "0 loaded, 6 replaced, 0 unchanged" in result.stderr
+    invoke(runner, "ingest", str(changed), "--store", str(tmp_path / "fresh"), "-q")
+    assert nquads(runner, store) == nquads(runner, tmp_path / "fresh")
+    union = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    counts = [invoke(runner, "query", union, "--store", str(s), "-f", "tsv").stdout for s in (store, tmp_path / "fresh")]
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("pages_in_batch", [1, 60])  # a transaction, or a bulk load
+def test_replacement_that_fails_to_load_keeps_the_old_page(tmp_path, pages_in_batch):
+    """A changed page replaces the old one in one step: if writing the new one fails, the old one stays."""
+    from evidencegraph.mapping import nquad_lines, page_triples
+    from evidencegraph.pipeline import PageFile, read_page
+    from evidencegraph.store import Store
+
+    page = read_page(PageFile(SAMPLE, SAMPLE.name))
+    g, triples = page_triples(page)
+    quads, plain = ("".join(lines).encode() for lines in nquad_lines(g, triples))
+    others = []
+    for i in range(pages_in_batch - 1):
+        other = f"https://example.org/page/{i}"
+        others.append((other, f"<https://example.org/s{i}> <https://example.org/p> \"x\" <{other}> .\n".encode(),
+                       f"<https://example.org/s{i}> <https://example.org/p> \"x\" .\n".encode()))
+    with Store(tmp_path / "s", create=True) as store:
+        store.write_batch([(g, quads, plain)])
+        before = len(store)
+        with pytest.raises(Exception):
+            broken = b'<https://example.org/a> <https://example.org/b> "no closing quote\n'
+            store.write_batch([(g, broken, broken)] + others, replace=[g])
+    with Store(tmp_path / "s") as store:
+        assert store.checksum_of(g) == page.checksum
+        assert len(store) == before
+
+
 def test_removed_page_gone_shared_nodes_stay(runner, tmp_path):
     folder = tmp_path / "pages"
     folder.mkdir()

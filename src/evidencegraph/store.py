@@ -151,7 +151,15 @@ class Store:
         ``mapping``, whose IRIs are a checked base plus escaped parts.
         """
         if replace:
-            self.db.update(_drop_pages(list(replace)))
+            # a changed page swaps its old graph for the new one in one transaction:
+            # if writing the new one fails, the old one stays
+            replacing = set(replace)
+            swap = [p for p in pages if p[0] in replacing]
+            body = " ".join(f"GRAPH <{g}> {{ {t.decode('utf-8')} }} {t.decode('utf-8')}" for g, _, t in swap)
+            self.db.update(f"{_drop_pages(list(replace))} ; INSERT DATA {{ {body} }}")
+            pages = [p for p in pages if p[0] not in replacing]
+            if not pages:
+                return
         data = b"".join(part for _, q, t in pages for part in (q, t))
         if len(pages) < SMALL_BATCH:
             self.db.load(data, ox.RdfFormat.N_QUADS)  # one transaction: cheaper than a bulk load when small
