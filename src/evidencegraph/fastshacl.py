@@ -549,13 +549,7 @@ def _leftover_tokens(idx: Index, focus: Sequence[Any]) -> list[Row]:
 
 
 def _facts_heading(idx: Index, focus: Sequence[Any]) -> list[Row]:
-    rows = []
-    for f in focus:
-        listed = _page_fact_count(idx, f)
-        for value in idx.values(f, EG + "declaredFactCount"):
-            if _differs(value, listed):
-                rows.append((f, value, {"this": f, "value": value, "listed": Lit(str(listed))}))
-    return rows
+    return [row for f in focus for row in _miscounted(idx, f, _page_fact_count(idx, f))]
 
 
 def _differs(value: Any, count: int) -> bool:
@@ -564,14 +558,15 @@ def _differs(value: Any, count: int) -> bool:
     return n is not None and n != count
 
 
+def _miscounted(idx: Index, f: Any, count: int, declared: str = EG + "declaredFactCount", name: str = "listed") -> list[Row]:
+    """The rows of a rule "the declared count is what was counted": one per declared value that differs."""
+    return [(f, value, {"this": f, "value": value, name: Lit(str(count))})
+            for value in idx.values(f, declared) if _differs(value, count)]
+
+
 def _relations_heading(idx: Index, focus: Sequence[Any]) -> list[Row]:
-    rows = []
-    for f in focus:
-        cards = len(idx.values(f, EG + "card"))
-        for value in idx.values(f, EG + "declaredRelationCount"):
-            if _differs(value, cards):
-                rows.append((f, value, {"this": f, "value": value, "cards": Lit(str(cards))}))
-    return rows
+    return [row for f in focus
+            for row in _miscounted(idx, f, len(idx.values(f, EG + "card")), EG + "declaredRelationCount", "cards")]
 
 
 def _card_listed(idx: Index, focus: Sequence[Any]) -> list[Row]:
@@ -599,11 +594,8 @@ def _card_page(idx: Index, focus: Sequence[Any]) -> list[Row]:
             continue
         listed = sum(_page_fact_count(idx, p) for p in pages)
         for page in pages:
-            if any(c != f for c in idx.values(page, EG + "card")):
-                continue
-            for value in idx.values(f, EG + "declaredFactCount"):
-                if _differs(value, listed):
-                    rows.append((f, value, {"this": f, "value": value, "listed": Lit(str(listed))}))
+            if all(c == f for c in idx.values(page, EG + "card")):
+                rows += _miscounted(idx, f, listed)
     return rows
 
 
@@ -624,13 +616,7 @@ def _citation_resolves(idx: Index, focus: Sequence[Any]) -> list[Row]:
 
 
 def _source_listing(idx: Index, focus: Sequence[Any]) -> list[Row]:
-    rows = []
-    for f in focus:
-        listed = len(idx.values(f, EG + "factListing"))
-        for value in idx.values(f, EG + "declaredFactCount"):
-            if _differs(value, listed):
-                rows.append((f, value, {"this": f, "value": value, "listed": Lit(str(listed))}))
-    return rows
+    return [row for f in focus for row in _miscounted(idx, f, len(idx.values(f, EG + "factListing")))]
 
 
 NATIVE: dict[str, Callable[[Index, Sequence[Any]], list[Row]]] = {
