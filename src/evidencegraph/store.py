@@ -155,7 +155,11 @@ class Store:
             # if writing the new one fails, the old one stays
             replacing = set(replace)
             swap = [p for p in pages if p[0] in replacing]
-            body = " ".join(f"GRAPH <{g}> {{ {t.decode('utf-8')} }} {t.decode('utf-8')}" for g, _, t in swap)
+            parts = []
+            for g, _, triples in swap:
+                text = triples.decode("utf-8")
+                parts.append(f"GRAPH <{g}> {{ {text} }} {text}")
+            body = " ".join(parts)
             self.db.update(f"{_drop_pages(list(replace))} ; INSERT DATA {{ {body} }}")
             pages = [p for p in pages if p[0] not in replacing]
             if not pages:
