@@ -4,15 +4,19 @@ Pages share entities, sources and facts the way the product's pages do;
 they use every card kind, all ten fact types (and an unknown one now and
 then), stances, the three date forms, authors with and without person and
 organisation, title lines, pending cards, domain chips, BOMs and CRLF.
-``--faults`` injects the data-quality problems validation must report.
+``--faults`` injects the data-quality problems validation must report;
+``--reexports`` exports some pages a second time the way the product's exports
+differ (facts in another order and under another of their sources, stances,
+score drift).
 
-    python benchmarks/generate.py 1000 corpus/ --seed 1 [--faults 0.1]
+    python benchmarks/generate.py 1000 corpus/ --seed 1 [--faults 0.1] [--reexports 0.2]
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 from pathlib import Path
 
@@ -51,13 +55,24 @@ class World:
         self.entities = sorted({self._name() for _ in range(n_entities * 2)})[:n_entities]
         n_sources = max(10, n_pages // 2)
         self.sources = [self._source(i) for i in range(n_sources)]
-        self.facts: list[tuple[int, str, str]] = []  # (source index, type, text)
+        # A fact can come from several sources (the product keeps them all, and a page lists it under one).
+        self.facts: list[tuple[list[int], str, str]] = []  # (source indexes, type, text)
         self.by_source: dict[int, list[int]] = {}
         for _ in range(max(50, n_pages * 4)):
-            s = rng.randrange(n_sources)
-            self.by_source.setdefault(s, []).append(len(self.facts))
-            self.facts.append((s, rng.choice(TYPES) if rng.random() > 0.01 else "rumor", self._sentence()))
+            sources = rng.sample(range(n_sources), 1 if rng.random() < 0.7 else rng.randint(2, 3))
+            for s in sources:
+                self.by_source.setdefault(s, []).append(len(self.facts))
+            self.facts.append((sources, rng.choice(TYPES) if rng.random() > 0.01 else "rumor", self._sentence()))
         self.with_facts = sorted(self.by_source)
+        self.pairs: set[frozenset[str]] = set()
+
+    def pair(self) -> tuple[str, str]:
+        """Two entities no earlier page has paired: a page is its two entities."""
+        while True:
+            a, b = self.rng.sample(self.entities, 2)
+            if frozenset((a, b)) not in self.pairs:
+                self.pairs.add(frozenset((a, b)))
+                return a, b
 
     def _name(self) -> str:
         r = self.rng
@@ -93,40 +108,69 @@ class World:
         return (title, domain, person, org, date)
 
 
-def page_text(world: World, index: int, rng: random.Random, faults: float) -> str:
-    a, b = rng.sample(world.entities, 2)
+def page_spec(world: World, rng: random.Random, faults: float) -> dict:
+    """What a page says, before the export's own choices (order, first source, stance, score drift)."""
+    a, b = world.pair()
     chosen: list[int] = []
     for s in rng.sample(world.with_facts, rng.randint(1, 5)):
         pool = world.by_source[s]
-        chosen.extend(rng.sample(pool, min(len(pool), rng.randint(1, 6))))
-    facts = [world.facts[i] for i in chosen[:15]]
+        chosen.extend(i for i in rng.sample(pool, min(len(pool), rng.randint(1, 6))) if i not in chosen)
+    facts = chosen[:15]
+    fault = rng.random() < faults
+    n_cards = rng.choice([1, 1, 1, 2, 3])
+    kinds = ["related"] + (rng.sample(["cross_type", "contradicts", "draws_from"], n_cards - 1) if n_cards > 1 else [])
+    cards = []
+    for k, kind in enumerate(kinds):
+        supporting = len(facts) if k == 0 else rng.randint(0, min(3, len(facts)))
+        pending = k > 0 and supporting > 0 and rng.random() < 0.5
+        cites = sorted(rng.sample(range(1, len(facts) + 1), min(len(facts), rng.randint(1, 4))))
+        words = (rng.choice(WORDS), rng.choice(WORDS))
+        cards.append({"kind": kind, "supporting": supporting, "pending": pending, "cites": cites, "words": words})
+    return {
+        "a": a, "b": b, "facts": facts, "cards": cards, "title": rng.random() < 0.3,
+        "fault": rng.choice(["facts_heading", "citation", "source_count", "score", "token", "strength"]) if fault else "",
+        "chips": rng.random() < 0.2, "crlf": rng.random() < 0.05, "bom": rng.random() < 0.05,
+        "stances": [rng.choice(STANCES) or "" for _ in facts],
+    }
+
+
+def render_page(world: World, spec: dict, rng: random.Random, reexport: bool = False) -> str:
+    """The text of a page; a re-export lists the facts in another order and under another of their
+    sources, shows another stance now and then, and its scores drift, as the product's exports do."""
+    a, b, fault_kind = spec["a"], spec["b"], spec["fault"]
+    facts = list(spec["facts"])
+    stances = dict(zip(facts, spec["stances"]))
+    first = {f: world.facts[f][0][0] for f in facts}
+    if reexport:
+        rng.shuffle(facts)  # the product's queries have no ORDER BY
+        first = {f: rng.choice(world.facts[f][0]) for f in facts}
+        for f in rng.sample(facts, max(1, len(facts) // 5)):
+            stances[f] = rng.choice(STANCES) or ""
     # group by first source, largest group first (stable)
     order: list[int] = []
-    groups: dict[int, list[tuple[int, str, str]]] = {}
+    groups: dict[int, list[int]] = {}
     for f in facts:
-        if f[0] not in groups:
-            order.append(f[0])
-            groups[f[0]] = []
-        groups[f[0]].append(f)
+        s = first[f]
+        if s not in groups:
+            order.append(s)
+            groups[s] = []
+        groups[s].append(f)
     ordered = sorted(order, key=lambda s: -len(groups[s]))
     page_facts = [f for s in ordered for f in groups[s]]
-    fault = rng.random() < faults
-    fault_kind = rng.choice(["facts_heading", "citation", "source_count", "score", "token", "strength"]) if fault else ""
 
     lines: list[str] = []
-    if rng.random() < 0.3:
+    if spec["title"]:
         lines.append(f"{a} ↔ {b}")
-    n_cards = rng.choice([1, 1, 1, 2, 3])
-    kinds = rng.sample(["cross_type", "contradicts", "draws_from"], n_cards - 1) if n_cards > 1 else []
-    kinds = ["related"] + kinds
-    lines.append(f"Relations ({n_cards})")
-    for k, kind in enumerate(kinds):
-        supporting = len(page_facts) if k == 0 else rng.randint(0, min(3, len(page_facts)))
+    lines.append(f"Relations ({len(spec['cards'])})")
+    for k, card in enumerate(spec["cards"]):
+        kind, supporting = card["kind"], card["supporting"]
         score = math.log2(supporting + 1)
         if kind == "contradicts":
             score = -score / 4
         if fault_kind == "score" and k == 0:
             score += 0.5
+        if reexport:
+            score += rng.choice([-0.05, -0.02, 0.01, 0.03])  # merged nodes average their weights
         label = strength(score)
         if fault_kind == "strength" and k == 0:
             label = "supporting" if label != "supporting" else "neutral"
@@ -134,25 +178,25 @@ def page_text(world: World, index: int, rng: random.Random, faults: float) -> st
         if supporting:
             header += f" {supporting} fact" + ("s" if supporting != 1 else "")
         lines.append(header)
-        if k > 0 and supporting and rng.random() < 0.5:
+        if card["pending"]:
             lines.append("Justification not yet generated — showing supporting facts")
-            lines.extend(f[2] for f in page_facts[:supporting])
+            lines.extend(world.facts[f][2] for f in page_facts[:supporting])
             continue
         if supporting == 0:
             continue
-        cites = sorted(rng.sample(range(1, len(page_facts) + 1), min(len(page_facts), rng.randint(1, 4))))
+        cites = list(card["cites"])
         if fault_kind == "citation" and k == 0:
             cites.append(len(page_facts) + 4)
         refs = ", ".join(f"[{c}]" for c in cites)
-        summary = (f"{a} and the {b} are linked through {rng.choice(WORDS)} and {rng.choice(WORDS)}, "
-                   f"as described in {refs}.")
+        w1, w2 = card["words"]
+        summary = f"{a} and the {b} are linked through {w1} and {w2}, as described in {refs}."
         if fault_kind == "token" and k == 0:
             summary += " {fact:4, fact:5}"
         lines.append(summary)
     declared = len(page_facts) + (2 if fault_kind == "facts_heading" else 0)
     lines.append(f"Facts ({declared})")
     lines.append("Sources")
-    if rng.random() < 0.2:
+    if spec["chips"]:
         for s in ordered[:3]:
             d = world.sources[s][1]
             if d:
@@ -168,28 +212,46 @@ def page_text(world: World, index: int, rng: random.Random, faults: float) -> st
             parts.append(date)
         parts.append(f"{n} fact" + ("s" if n != 1 else ""))
         lines.append(" ".join(parts))
-        for _, ftype, text in groups[s]:
-            stance = rng.choice(STANCES) or ""
-            lines.append(f"{ftype}{stance}{text}")
-    sep = "\r\n" if rng.random() < 0.05 else "\n"
-    text = sep.join(lines)
-    if rng.random() < 0.05:
-        text = "\ufeff" + text
-    return text
+        for f in groups[s]:
+            _, ftype, text = world.facts[f]
+            lines.append(f"{ftype}{stances[f]}{text}")
+    text = ("\r\n" if spec["crlf"] else "\n").join(lines)
+    return "\ufeff" + text if spec["bom"] else text
 
 
-def generate(n: int, out: Path, seed: int = 1, faults: float = 0.0) -> list[Path]:
-    """Write n pages into ``out`` (in sub-folders of 1,000); return their paths."""
+def page_text(world: World, index: int, rng: random.Random, faults: float) -> str:
+    return render_page(world, page_spec(world, rng, faults), rng)
+
+
+def generate(n: int, out: Path, seed: int = 1, faults: float = 0.0, reexports: float = 0.0) -> list[Path]:
+    """Write n pages into ``out`` (in sub-folders of 1,000); return their paths.
+
+    ``reexports``: the share of pages exported a second time, into ``out/reexports/`` under
+    another file name and with a later modification time.
+    """
     rng = random.Random(seed)
     world = World(n, rng)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
+    again = []
     for i in range(n):
         folder = out / f"{i // 1000:04d}"
         folder.mkdir(exist_ok=True)
         path = folder / f"page-{i:06d}.txt"
-        path.write_text(page_text(world, i, rng, faults), encoding="utf-8", newline="")
+        spec = page_spec(world, rng, faults)
+        path.write_text(render_page(world, spec, rng), encoding="utf-8", newline="")
         paths.append(path)
+        if rng.random() < reexports:
+            again.append((i, spec))
+    if again:
+        folder = out / "reexports"
+        folder.mkdir(exist_ok=True)
+        for i, spec in again:
+            path = folder / f"export-2-of-{i:06d}.txt"
+            path.write_text(render_page(world, spec, rng, reexport=True), encoding="utf-8", newline="")
+            stamp = paths[i].stat().st_mtime + 3600
+            os.utime(path, (stamp, stamp))
+            paths.append(path)
     return paths
 
 
@@ -199,8 +261,10 @@ def main() -> None:
     ap.add_argument("out", type=Path, help="folder to write into")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--faults", type=float, default=0.0, help="share of pages with an injected data-quality fault")
+    ap.add_argument("--reexports", type=float, default=0.0,
+                    help="share of pages exported twice, the way the product's exports differ")
     args = ap.parse_args()
-    generate(args.n, args.out, args.seed, args.faults)
+    generate(args.n, args.out, args.seed, args.faults, args.reexports)
 
 
 if __name__ == "__main__":

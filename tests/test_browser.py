@@ -128,17 +128,17 @@ def test_named_question_links_to_an_entity_page(browser, url):
     headers, rows = result_table(browser)
     assert {"Belgium", "European Union"} <= {r[headers.index("label")] for r in rows}
     # the entity column holds links to the server's own documents; follow Belgium's with a click
-    link = next(a for a in browser.find_elements(By.CSS_SELECTOR, "#out table a") if a.text.endswith("/entity/Belgium"))
-    assert link.get_attribute("href") == url + "/doc/entity/Belgium"
+    link = next(a for a in browser.find_elements(By.CSS_SELECTOR, "#out table a") if a.text.endswith("/entity/belgium"))
+    assert link.get_attribute("href") == url + "/doc/entity/belgium"
     link.click()
-    WebDriverWait(browser, WAIT).until(EC.url_to_be(url + "/doc/entity/Belgium"))
+    WebDriverWait(browser, WAIT).until(EC.url_to_be(url + "/doc/entity/belgium"))
     assert_entity_page(browser)
     screenshot(browser, "entity-belgium")
 
 
 def test_id_redirects_to_the_entity_document(browser, url):
-    browser.get(url + "/id/entity/Belgium")  # 303 See Other, followed by the browser
-    WebDriverWait(browser, WAIT).until(EC.url_to_be(url + "/doc/entity/Belgium"))
+    browser.get(url + "/id/entity/belgium")  # 303 See Other, followed by the browser
+    WebDriverWait(browser, WAIT).until(EC.url_to_be(url + "/doc/entity/belgium"))
     assert_entity_page(browser)
     # the relation with the European Union leads on to the relation's page
     browser.find_element(By.XPATH, "//h2[.='Relations, ranked by score']/following-sibling::table[1]"
@@ -152,7 +152,7 @@ def test_id_redirects_to_the_entity_document(browser, url):
 
 def assert_entity_page(driver) -> None:
     assert driver.find_element(By.TAG_NAME, "h1").text == "Belgium"
-    assert driver.find_element(By.CSS_SELECTOR, ".iri").text == "https://w3id.org/evidencegraph/id/entity/Belgium"
+    assert driver.find_element(By.CSS_SELECTOR, ".iri").text == "https://w3id.org/evidencegraph/id/entity/belgium"
     table = driver.find_element(By.XPATH, "//h2[.='Relations, ranked by score']/following-sibling::table[1]")
     headers = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead th")]
     assert headers[:4] == ["score", "kind", "strength", "with"]

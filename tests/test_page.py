@@ -43,7 +43,7 @@ def test_title_line_cards_chips_authors_dates_stances():
     assert (s1.title, s1.domain, s1.author, s1.publisher, s1.published) == (
         "Cocoa giants align prices", "reuters.com", "Jane Smith", "Reuters", "2024-03-01")
     assert (s2.title, s2.author, s2.publisher, s2.published) == (
-        "Border trade report", "Kwame Mensah", None, "Mar 1, 2024")
+        "Border trade report", None, "Kwame Mensah", "Mar 1, 2024")  # a lone part: the organisation
     assert (s3.domain, s3.author, s3.publisher, s3.published) == (
         "africa.example.org", None, "West Africa Institute", "2 days ago")
     assert [(f.type, f.stance, f.text[:10]) for f in page.facts] == [

@@ -27,14 +27,16 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
 
 from conftest import PAGES, invoke
+from evidencegraph.mapping import page_triples
+from evidencegraph.pipeline import PageFile, read_page
 from evidencegraph.server import Settings
 from live_server import live_server
 
 EG = "https://w3id.org/evidencegraph#"
 ID = "https://w3id.org/evidencegraph/id/"
-BELGIUM = ID + "entity/Belgium"
-RELATION = ID + "relation/5a9089a3d895c2a6"
-PAGE = ID + "page/belgium-european-union.txt"
+BELGIUM = ID + "entity/belgium"
+RELATION = ID + "relation/related/belgium--european-union"
+PAGE = ID + "page/belgium--european-union"
 TOKEN = "test-token-5f1c"
 COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 RELATIONS = f"""PREFIX eg: <{EG}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -126,7 +128,7 @@ def test_sparqlwrapper_construct_and_ask(url):
     query = f"CONSTRUCT {{ <{BELGIUM}> ?p ?o }} WHERE {{ <{BELGIUM}> ?p ?o }}"
     g = rdflib.Graph().parse(data=sparqlwrapper(url, query, TURTLE).convert(), format="turtle")
     assert (URIRef(BELGIUM), RDFS.label, Literal("Belgium")) in g
-    assert len(g) == 2
+    assert len(g) == 3  # type, label, upstreamId
     # (SPARQLWrapper's own RDF conversion uses rdflib's deprecated ConjunctiveGraph: parse the body here)
     g2 = rdflib.Graph().parse(data=sparqlwrapper(url, query, XML).response.read(), format="xml")
     assert set(g2) == set(g)
@@ -364,50 +366,52 @@ def test_graph_store_put_get_post(writable, client):
 
 
 def test_entity_303_then_html_and_turtle(url, client):
-    r = client.get(url + "/id/entity/Belgium", headers={"Accept": "text/html"})
-    assert r.status_code == 303 and r.headers["location"] == "/doc/entity/Belgium"
+    r = client.get(url + "/id/entity/belgium", headers={"Accept": "text/html"})
+    assert r.status_code == 303 and r.headers["location"] == "/doc/entity/belgium"
     page = client.get(url + r.headers["location"], headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "Accept" in page.headers["vary"]
     assert "Relations, ranked by score" in page.text
     assert page.text.index("3.58") < page.text.index("3.17")  # ranked by score
-    assert 'href="/doc/relation/5a9089a3d895c2a6"' in page.text
-    ttl = client.get(url + "/doc/entity/Belgium", headers={"Accept": "text/turtle"})
+    assert 'href="/doc/relation/related/belgium--european-union"' in page.text
+    ttl = client.get(url + "/doc/entity/belgium", headers={"Accept": "text/turtle"})
     assert ttl.headers["content-type"].startswith("text/turtle")
     g = rdflib.Graph().parse(data=ttl.text, format="turtle")
     assert (URIRef(BELGIUM), RDFS.label, Literal("Belgium")) in g
     assert (URIRef(RELATION), URIRef(EG + "subject"), URIRef(BELGIUM)) in g  # what points here
-    js = client.get(url + "/doc/entity/Belgium", headers={"Accept": "application/ld+json"})
+    js = client.get(url + "/doc/entity/belgium", headers={"Accept": "application/ld+json"})
     assert json.loads(js.text)["@context"]
-    nt = client.get(url + "/doc/entity/Belgium?format=nt")
+    nt = client.get(url + "/doc/entity/belgium?format=nt")
     assert nt.headers["content-type"].startswith("application/n-triples")
 
 
 def test_non_ascii_iri(url, client):
-    path = "/id/entity/" + quote("Côte_d’Ivoire")
+    path = "/id/entity/" + quote("côte-d-ivoire")
     r = client.get(url + path)
     assert r.status_code == 303
     ttl = client.get(url + r.headers["location"], headers={"Accept": "text/turtle"})
     g = rdflib.Graph().parse(data=ttl.text, format="turtle")
-    assert (URIRef(ID + "entity/Côte_d’Ivoire"), RDFS.label, Literal("Côte d’Ivoire")) in g
+    assert (URIRef(ID + "entity/côte-d-ivoire"), RDFS.label, Literal("Côte d’Ivoire")) in g
 
 
 def test_relation_fact_source_page_html(url, client):
-    html = client.get(url + "/doc/relation/5a9089a3d895c2a6", headers={"Accept": "text/html"}).text
-    assert "Summary" in html and '<a href="/doc/fact/f984e8b9d6481738"' in html and ">[1]</a>" in html
+    html = client.get(url + "/doc/relation/related/belgium--european-union", headers={"Accept": "text/html"}).text
+    assert "Summary" in html and '<a href="/doc/fact/4005d908c70cebd6"' in html and ">[1]</a>" in html
     assert "Supporting facts" in html
-    fact = client.get(url + "/doc/fact/f984e8b9d6481738", headers={"Accept": "text/html"}).text
+    fact = client.get(url + "/doc/fact/4005d908c70cebd6", headers={"Accept": "text/html"}).text
     assert "harmonious cooperation" in fact and 'href="/doc/source/9f953611cde4e2a6"' in fact
     source = client.get(url + "/doc/source/9f953611cde4e2a6", headers={"Accept": "text/html"}).text
     assert "Facts from this source" in source and "ecfr.eu" in source and source.count('href="/doc/fact/') >= 8
-    page = client.get(url + "/doc/page/belgium-european-union.txt", headers={"Accept": "text/html"}).text
+    page = client.get(url + "/doc/page/belgium--european-union", headers={"Accept": "text/html"}).text
     assert "Provenance" in page and "prov:wasDerivedFrom" in page and 'id="card-1"' in page
-    ttl = client.get(url + "/doc/page/belgium-european-union.txt", headers={"Accept": "text/turtle"}).text
+    ttl = client.get(url + "/doc/page/belgium--european-union", headers={"Accept": "text/turtle"}).text
     g = rdflib.Graph().parse(data=ttl, format="turtle")
     assert (URIRef(PAGE + "#card-1"), URIRef(EG + "states"), URIRef(RELATION)) in g
     listing = client.get(url + "/doc/page/", headers={"Accept": "text/html"}).text
     for p in PAGES.glob("*.txt"):
-        assert f'href="/doc/page/{p.name}"' in listing
+        page_of = read_page(PageFile(p, p.name))
+        key = page_triples(page_of)[0].rsplit("/page/", 1)[1]
+        assert f'href="/doc/page/{quote(key)}"' in listing or f'href="/doc/page/{key}"' in listing
 
 
 def test_unknown_iri_404(url, client):

@@ -21,7 +21,10 @@ V, W = "Violation", "Warning"
 CASES = [
     # Entity
     ("entity label missing", "DELETE WHERE { ex:be rdfs:label ?l }", {("be", "sh:MinCountConstraintComponent", V)}),
-    ("entity label twice", 'INSERT DATA { ex:be rdfs:label "Belgique" }', {("be", "sh:MaxCountConstraintComponent", V)}),
+    ("entity label twice", 'INSERT DATA { ex:be rdfs:label "belgium" }', {("be", "egsh:EntityVariantNames", W)}),
+    ("entity two upstream ids", 'INSERT DATA { ex:be eg:upstreamId "011611dc-d953-5ace-bd32-07d8e6d58a31" , '
+     '"886ff95a-3edf-55a8-b181-2482b6e35d89" }', {("be", "sh:MaxCountConstraintComponent", V)}),
+    ("entity upstream id not a uuid", 'INSERT DATA { ex:be eg:upstreamId "belgium" }', {("be", "sh:PatternConstraintComponent", V)}),
     ("entity label empty", 'DELETE WHERE { ex:be rdfs:label ?l }; INSERT DATA { ex:be rdfs:label " " }', {("be", "sh:PatternConstraintComponent", V)}),
     ("entity label typed", 'DELETE WHERE { ex:be rdfs:label ?l }; INSERT DATA { ex:be rdfs:label "B"@en }', {("be", "sh:DatatypeConstraintComponent", V)}),
     ("entity blank node", 'INSERT DATA { _:x a eg:Entity ; rdfs:label "X" }', {("_", "sh:NodeKindConstraintComponent", V)}),
@@ -43,8 +46,10 @@ CASES = [
     ("fact type declared new", 'DELETE WHERE { ex:f2 eg:factType ?t }; INSERT DATA { ex:f2 eg:factType ex:rumor . ex:rumor a <http://www.w3.org/2004/02/skos/core#Concept> ; <http://www.w3.org/2004/02/skos/core#inScheme> eg:FactTypes }', set()),
     ("fact source literal", 'DELETE WHERE { ex:f2 eg:fromSource ?s }; INSERT DATA { ex:f2 eg:fromSource "ecfr.eu" }', {("f2", "sh:NodeKindConstraintComponent", V), ("f2", "sh:ClassConstraintComponent", V)}),
     ("fact source not a source", "DELETE WHERE { ex:f2 eg:fromSource ?s }; INSERT DATA { ex:f2 eg:fromSource ex:be }", {("f2", "sh:ClassConstraintComponent", V)}),
-    ("fact two sources", "INSERT DATA { ex:f2 eg:fromSource ex:src2 . ex:src2 a eg:Source ; dcterms:title \"T\" ; eg:domain \"a.org\" }", {("f2", "sh:MaxCountConstraintComponent", V)}),
-    ("fact stance unknown", 'INSERT DATA { ex:f2 eg:stance "maybe" }', {("f2", "sh:InConstraintComponent", V)}),
+    ("fact two sources", "INSERT DATA { ex:f2 eg:fromSource ex:src2 . ex:src2 a eg:Source ; dcterms:title \"T\" ; eg:domain \"a.org\" }", set()),
+    ("fact source literal", 'INSERT DATA { ex:f2 eg:fromSource "ecfr.eu" }', {("f2", "sh:ClassConstraintComponent", V), ("f2", "sh:NodeKindConstraintComponent", V)}),
+    ("listing stance unknown", 'INSERT DATA { ex:fl2 eg:stance "maybe" }', {("fl2", "sh:InConstraintComponent", V)}),
+    ("listing two stances", 'INSERT DATA { ex:fl2 eg:stance "supports" , "challenges" }', {("fl2", "sh:MaxCountConstraintComponent", V)}),
     # Relation
     ("relation subject missing", "DELETE WHERE { ex:rel eg:subject ?s }", {("rel", "sh:MinCountConstraintComponent", V)}),
     ("relation object missing", "DELETE WHERE { ex:rel eg:object ?s }", {("rel", "sh:MinCountConstraintComponent", V)}),
@@ -55,6 +60,9 @@ CASES = [
     ("relation strength unknown", 'DELETE WHERE { ex:rel eg:strength ?s }; INSERT DATA { ex:rel eg:strength "strong" }', {("rel", "sh:InConstraintComponent", V), ("rel", "egsh:StrengthMatchesScore", V)}),
     ("relation strength mismatch", 'DELETE WHERE { ex:rel eg:strength ?s }; INSERT DATA { ex:rel eg:strength "supporting" }', {("rel", "egsh:StrengthMatchesScore", V)}),
     ("relation summary twice", 'INSERT DATA { ex:rel eg:summary "Another [1]." }', {("rel", "sh:MaxCountConstraintComponent", V)}),
+    ("relation on two pages", "INSERT DATA { ex:page2 eg:card ex:card3 . ex:card3 a eg:Card ; eg:position 2 ; eg:states ex:rel ; "
+     'eg:summaryPending false ; eg:supportResolution eg:supportFromPage }',
+     {("rel", "egsh:OnePagePerRelation", V), ("page2", "egsh:RelationsHeadingCount", V)}),
     ("relation without facts", "DELETE WHERE { ex:rel2 eg:supportedBy ?f }", {("rel2", "sh:MinCountConstraintComponent", W)}),
     ("relation supported by a source", "INSERT DATA { ex:rel2 eg:supportedBy ex:src }", {("rel2", "sh:ClassConstraintComponent", V)}),
     ("relation cites an entity", "INSERT DATA { ex:rel eg:cites ex:be }", {("rel", "sh:ClassConstraintComponent", V)}),

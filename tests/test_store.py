@@ -116,19 +116,19 @@ def test_replacement_that_fails_to_load_keeps_the_old_page(tmp_path, pages_in_ba
 def test_removed_page_gone_shared_nodes_stay(runner, tmp_path):
     folder = tmp_path / "pages"
     folder.mkdir()
-    (folder / "a.txt").write_bytes(SAMPLE.read_bytes())
-    (folder / "b.txt").write_bytes(SAMPLE.read_bytes().replace(b"related 3.17", b"cross_type 3.17"))
+    (folder / "a.txt").write_bytes(SAMPLE.read_bytes())  # Belgium - European Union
+    (folder / "b.txt").write_bytes((PAGES / "crlf-bom.txt").read_bytes())  # Belgium - France
     store = tmp_path / "store"
     invoke(runner, "ingest", str(folder), "--store", str(store))
-    ask = ("ASK { <https://w3id.org/evidencegraph/id/entity/Belgium> "
+    ask = ("ASK { <https://w3id.org/evidencegraph/id/entity/belgium> "
            "<http://www.w3.org/2000/01/rdf-schema#label> 'Belgium' }")
     count_facts = f"SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE {{ ?f a <{EG}Fact> }}"
     result = invoke(runner, "remove", "a.txt", "--store", str(store))
     assert result.exit_code == 0 and "removed a.txt" in result.stderr
     assert invoke(runner, "query", ask, "--store", str(store)).stdout == "true\n"
-    assert invoke(runner, "query", count_facts, "--store", str(store), "-f", "csv").stdout.split()[1] == "8"
+    assert invoke(runner, "query", count_facts, "--store", str(store), "-f", "csv").stdout.split()[1] == "1"
     graphs = {ln.rsplit(" ", 2)[-2] for ln in nquads(runner, store)}
-    assert graphs == {"<https://w3id.org/evidencegraph/id/page/b.txt>"}
+    assert graphs == {"<https://w3id.org/evidencegraph/id/page/belgium--france>"}
     invoke(runner, "remove", str(folder / "b.txt"), "--store", str(store))
     assert invoke(runner, "query", ask, "--store", str(store)).stdout == "false\n"
     assert invoke(runner, "query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--store", str(store),
@@ -139,8 +139,8 @@ def test_removed_page_gone_shared_nodes_stay(runner, tmp_path):
 
 def test_default_graph_is_a_set_union(runner, store):
     # Belgium is on two pages; its label is one triple of the default graph
-    q = "SELECT (COUNT(*) AS ?n) WHERE { <https://w3id.org/evidencegraph/id/entity/Belgium> ?p ?o }"
-    assert invoke(runner, "query", q, "--store", str(store), "-f", "csv").stdout.split()[1] == "2"
+    q = "SELECT (COUNT(*) AS ?n) WHERE { <https://w3id.org/evidencegraph/id/entity/belgium> ?p ?o }"
+    assert invoke(runner, "query", q, "--store", str(store), "-f", "csv").stdout.split()[1] == "3"  # type, label, upstreamId
 
 
 def test_not_a_store(runner, tmp_path):
@@ -171,15 +171,41 @@ def test_broken_pages_reported_rest_loaded(runner, tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_same_page_name_in_two_folders_refused_rest_loaded(runner, tmp_path):
+@pytest.mark.parametrize("newer", ["first", "second"])
+def test_two_files_of_one_page_in_one_run_the_newer_is_current(runner, tmp_path, newer):
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
-        (tmp_path / folder / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
+    first, second = tmp_path / "a" / SAMPLE.name, tmp_path / "b" / "export-2.txt"
+    first.write_bytes(SAMPLE.read_bytes())
+    second.write_bytes(SAMPLE.read_bytes().replace(b"related 3.17", b"related 3.20"))
+    os.utime(first, (1_700_000_000, 1_700_000_000 + (100 if newer == "first" else 0)))
+    os.utime(second, (1_700_000_000, 1_700_000_000 + (100 if newer == "second" else 0)))
     (tmp_path / "b" / "other.txt").write_bytes((PAGES / "title-two-cards.txt").read_bytes())
-    result = invoke(runner, "ingest", str(tmp_path / "a"), str(tmp_path / "b"), "--store", str(tmp_path / "s"), "-q")
-    assert result.exit_code == 1
-    assert f"{tmp_path / 'b' / SAMPLE.name}: another file of this run (from {tmp_path / 'a'})" in result.stderr
-    assert "2 loaded, 0 replaced, 0 unchanged, 1 failed" in result.stderr
+    store = tmp_path / "s"
+    result = invoke(runner, "ingest", str(tmp_path / "a"), str(tmp_path / "b"), "--store", str(store), "-q")
+    assert result.exit_code == 0, result.output
+    current, old = (first, second) if newer == "first" else (second, first)
+    assert (f"warning: {second}: the same page (https://w3id.org/evidencegraph/id/page/belgium--european-union) "
+            f"as {first}; {current} is newer and is the current revision, {old} is kept as history") in result.stderr
+    summary = ("2 loaded, 1 replaced, 0 unchanged, 0 failed" if newer == "second"
+               else "2 loaded, 0 replaced, 0 unchanged, 1 kept as history, 0 failed")
+    assert summary in result.stderr
+    rel = "<https://w3id.org/evidencegraph/id/relation/related/belgium--european-union>"
+    score = invoke(runner, "query", f"SELECT ?s WHERE {{ {rel} <{EG}score> ?s }}", "--store",
+                   str(store), "-f", "tsv").stdout.split()[1:]
+    assert score == ["3.2" if newer == "second" else "3.17"]
+    history = invoke(runner, "history", "Belgium ↔ European Union", "--store", str(store)).stdout.splitlines()
+    assert len(history) == 4 and history[-1].split("\t")[1] == "*" and history[-1].endswith(str(current))
+
+
+def test_one_file_through_two_folder_arguments_is_one_page(runner, tmp_path):
+    (tmp_path / "nest" / "sub").mkdir(parents=True)
+    (tmp_path / "nest" / "sub" / "p.txt").write_bytes(SAMPLE.read_bytes())
+    store = tmp_path / "s"
+    assert "1 loaded" in invoke(runner, "ingest", str(tmp_path / "nest"), "--store", str(store), "-q").stderr
+    result = invoke(runner, "ingest", str(tmp_path / "nest" / "sub"), "--store", str(store), "-q")
+    assert "0 loaded, 0 replaced, 1 unchanged" in result.stderr
+    assert len(invoke(runner, "pages", "--store", str(store)).stdout.splitlines()) == 1
 
 
 def test_export_in_a_folder_loads_between_pages(runner, store, tmp_path):
@@ -197,7 +223,7 @@ def test_any_character_in_an_entity_name_loads(runner, tmp_path):
                     "--object", "EU", "--store", str(tmp_path / "s"), "-q")
     assert result.exit_code == 0, result.output
     rows = invoke(runner, "query", "SELECT ?e WHERE { ?e a <%sEntity> }" % EG, "--store", str(tmp_path / "s"), "-f", "tsv")
-    assert "/entity/Belg%EF%BF%BDium_%EF%BF%BC>" in rows.stdout
+    assert "/entity/belg-ium>" in rows.stdout and "/entity/eu>" in rows.stdout
 
 
 # --- query ---------------------------------------------------------------------
@@ -278,7 +304,8 @@ def test_exports_parse_to_the_same_triples(runner, store, fmt):
 
 def test_export_one_page(runner, store):
     lines = nquads(runner, store, "--graph", "quality.txt")
-    assert lines and all(ln.endswith("<https://w3id.org/evidencegraph/id/page/quality.txt> .") for ln in lines)
+    assert lines and all(ln.endswith("<https://w3id.org/evidencegraph/id/page/portugal--spain> .") for ln in lines)
+    assert nquads(runner, store, "--graph", "Spain ↔ Portugal") == lines
 
 
 def test_stats_is_void(runner, store):
@@ -326,10 +353,13 @@ def test_killed_ingest_leaves_only_whole_pages(tmp_path):
     from evidencegraph.mapping import page_triples, to_oxigraph
     from evidencegraph.pipeline import PageFile, read_page
 
-    by_name = {p.relative_to(corpus).as_posix(): p for p in corpus.rglob("*.txt")}
+    by_graph = {}
+    for p in corpus.rglob("*.txt"):
+        page = read_page(PageFile(p, p.name))
+        by_graph[page_triples(page)[0]] = page
     for g in graphs:
-        name = g.rsplit("/page/", 1)[1]
-        page = read_page(PageFile(by_name[name], name))
+        page = by_graph[g]
+        name = page.name
         canonical = ox.Store()  # the store keeps literals in canonical form ("3.00" -> "3.0")
         canonical.extend(to_oxigraph(*page_triples(page)))
         expected = set(canonical)

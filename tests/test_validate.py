@@ -37,14 +37,14 @@ def test_quality_page_one_result_per_problem(runner):
     assert doc["conforms"] is False
     found = sorted((r["constraint"] or r["component"], r["focus"].rsplit("/", 1)[1], r["line"]) for r in doc["results"])
     assert found == sorted([
-        ("egsh:FactsHeadingCount", "quality.txt", None),            # Facts (7), 5 listed
-        ("egsh:CardPageCount", "quality.txt#card-1", 2),             # card says 3 facts, page lists 5
-        ("egsh:CitationResolves", "quality.txt#card-1-citation-3", 2),  # [9] of 5 facts
-        ("egsh:StrengthMatchesScore", "30310431265fc299", 2),        # 1.58 is "strongly supporting"
-        ("egsh:ScoreMatchesFacts", "30310431265fc299", 2),           # warning: log2(3 + 1) = 2.00
-        ("egsh:LeftoverTokens", "30310431265fc299", 2),              # warning: {fact:abc-123}
-        ("egsh:SourceListingCount", "quality.txt#source-1", 6),     # 4 declared, 2 listed
-        ("egsh:SourceListingCount", "quality.txt#source-2", 9),     # 1 declared, 3 listed
+        ("egsh:FactsHeadingCount", "portugal--spain", None),            # Facts (7), 5 listed
+        ("egsh:CardPageCount", "portugal--spain#card-1", 2),             # card says 3 facts, page lists 5
+        ("egsh:CitationResolves", "portugal--spain#card-1-citation-3", 2),  # [9] of 5 facts
+        ("egsh:StrengthMatchesScore", "portugal--spain", 2),        # 1.58 is "strongly supporting"
+        ("egsh:ScoreMatchesFacts", "portugal--spain", 2),           # warning: log2(3 + 1) = 2.00
+        ("egsh:LeftoverTokens", "portugal--spain", 2),              # warning: {fact:abc-123}
+        ("egsh:SourceListingCount", "portugal--spain#source-1", 6),     # 4 declared, 2 listed
+        ("egsh:SourceListingCount", "portugal--spain#source-2", 9),     # 1 declared, 3 listed
     ])
     assert all(r["file"] == "quality.txt" for r in doc["results"])
     assert result.stderr == "Error: does not conform: 6 violations, 2 warnings\n"
@@ -53,9 +53,9 @@ def test_quality_page_one_result_per_problem(runner):
 def test_text_output_groups_by_focus_with_label_file_and_line(runner):
     result = invoke(runner, "validate", str(PAGES / "quality.txt"))
     out = result.stdout.splitlines()
-    i = out.index("quality.txt:2: https://w3id.org/evidencegraph/id/relation/30310431265fc299 ('related')")
+    i = out.index("quality.txt:2: https://w3id.org/evidencegraph/id/relation/related/portugal--spain ('related')")
     assert [ln.split(":")[0].strip() for ln in out[i + 1:i + 4]] == ["Warning", "Warning", "Violation"]
-    assert "quality.txt:2: https://w3id.org/evidencegraph/id/page/quality.txt#card-1-citation-3" in out
+    assert "quality.txt:2: https://w3id.org/evidencegraph/id/page/portugal--spain#card-1-citation-3" in out
     assert "  Violation: The summary cites [9] but the page lists only 5 facts. [value '9'] (egsh:CitationResolves)" in out
 
 
@@ -145,3 +145,27 @@ def test_same_verdicts_as_pyshacl_command_line(runner, tmp_path, name):
     assert mine == theirs
     violations = any(r["severity"] == "Violation" for r in doc["results"])
     assert code == (1 if theirs else 0) and ours.exit_code == (1 if violations else 0)
+
+
+def test_turtle_report_does_not_conform_with_warnings_only(runner):
+    """SHACL 3.6.1: sh:conforms is false when there is any result, whatever its severity."""
+    result = invoke(runner, "validate", str(PAGES / "pending-unknown.txt"), "-f", "turtle")
+    assert result.exit_code == 0  # warnings let the exit code pass
+    g = Graph().parse(data=result.stdout, format="turtle")
+    rows = list(g.query("PREFIX sh: <http://www.w3.org/ns/shacl#> SELECT ?c WHERE { ?r sh:conforms ?c }"))
+    assert [str(r.c) for r in rows] == ["false"]
+    assert len(list(g.query("PREFIX sh: <http://www.w3.org/ns/shacl#> SELECT ?x WHERE { ?r sh:result ?x }"))) > 0
+
+
+@pytest.mark.parametrize("fmt", ["json", "turtle"])
+def test_unreadable_input_does_not_conform(runner, tmp_path, fmt):
+    missing = tmp_path / "missing.ttl"
+    result = invoke(runner, "validate", str(missing), "-f", fmt)
+    assert result.exit_code == 1
+    if fmt == "json":
+        doc = json.loads(result.stdout)
+        assert doc["conforms"] is False and len(doc["errors"]) == 1 and "missing.ttl" in doc["errors"][0]
+    else:
+        g = Graph().parse(data=result.stdout, format="turtle")
+        rows = list(g.query("PREFIX sh: <http://www.w3.org/ns/shacl#> SELECT ?c WHERE { ?r sh:conforms ?c }"))
+        assert [str(r.c) for r in rows] == ["false"]

@@ -132,8 +132,16 @@ def glob_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def page_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """What every command that reads pages takes: base IRI, entities, validation, which files."""
-    return base_option(entity_options(validation_options(glob_option(fn))))
+    """What every command that reads pages takes: base IRI, wiki, entities, validation, which files."""
+    return base_option(wiki_option(entity_options(validation_options(glob_option(fn)))))
+
+
+def wiki_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--wiki-base", "wiki", envvar="EVIDENCEGRAPH_WIKI_BASE", metavar="URL",
+        help="The product's wiki address: entities and relations get rdfs:seeAlso links to its "
+        "/nodes/… and /edges?… pages [env EVIDENCEGRAPH_WIKI_BASE].",
+    )(fn)
 
 
 def validation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -166,6 +174,7 @@ def convert(
     fmt: str | None,
     output: str | None,
     base: str | None,
+    wiki: str | None,
     subject: str | None,
     object_: str | None,
     validate: bool,
@@ -183,7 +192,7 @@ def convert(
 
     rdf = choose_rdf_format(fmt, output, default="turtle")
     with output_stream(output) as out:
-        outcome = run(pages, rdf, out, base_from_env(base), subject, object_, validate, strict, glob=glob)
+        outcome = run(pages, rdf, out, base_from_env(base), subject, object_, validate, strict, glob=glob, wiki=wiki)
     report_outcome(outcome, quiet)
     finish(outcome, "converted")
 
@@ -197,6 +206,8 @@ def convert(
 )
 @click.option("-i", "--input-format", help="The RDF syntax of DATA (needed for - on stdin); else from extensions.")
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@click.option("--full", is_flag=True, help="With the store: validate its merged graph as one graph (slower; "
+              "the default checks each page and the rules where pages meet).")
 @click.option(
     "--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
     help="fast: evidencegraph's SHACL engine; pyshacl: the reference (slow, same verdicts).",
@@ -211,6 +222,7 @@ def validate(
     out_format: str,
     input_format: str | None,
     strict: bool,
+    full: bool,
     engine: str,
     base: str | None,
     subject: str | None,
@@ -232,9 +244,10 @@ def validate(
     else:
         from .store import validate_store
 
-        outcome = validate_store(store_dir, engine)
+        outcome = validate_store(store_dir, engine, full)
     report = outcome.report
-    text = {"text": format_text, "json": format_json, "turtle": format_turtle}[out_format](report)
+    errors = [str(e) for e in outcome.errors]
+    text = format_text(report) if out_format == "text" else {"json": format_json, "turtle": format_turtle}[out_format](report, errors)
     click.echo(text, nl=False)
     for w in outcome.warnings:
         click.echo(f"warning: {w}", err=True)
@@ -293,6 +306,7 @@ def ingest(
     paths: tuple[str, ...],
     store_dir: str | None,
     base: str | None,
+    wiki: str | None,
     subject: str | None,
     object_: str | None,
     validate: bool,
@@ -304,8 +318,9 @@ def ingest(
 ) -> None:
     """Load pages and folders into the store: parse, validate, load.
 
-    Each page becomes its own named graph, written whole or not at all.  An
-    unchanged page is skipped; a changed one replaces its graph.  Pages that do
+    Each page (known by its two entities) becomes its own named graph, written
+    whole or not at all.  An unchanged page is skipped; a changed one becomes
+    the page's current revision, the old one kept as history.  Pages that do
     not conform are loaded with their violations reported (exit 1), or left out
     with --strict.
     """
@@ -318,14 +333,16 @@ def ingest(
         click.progressbar(length=total, label="ingest", file=sys.stderr) if show else _no_bar()
     ) as bar:
         outcome = run(
-            paths, store, base_from_env(base), subject, object_, validate, strict, glob, batch_size, bar.update, jobs
+            paths, store, base_from_env(base), subject, object_, validate, strict, glob, batch_size, bar.update, jobs,
+            wiki=wiki,
         )
     if outcome.recovered:
         click.echo(f"warning: rolled back {len(outcome.recovered)} pages of an interrupted ingest", err=True)
     report_outcome(outcome, quiet)
     summary = (
         f"{outcome.loaded} loaded, {outcome.replaced} replaced, {outcome.unchanged} unchanged, "
-        f"{outcome.failed} failed"
+        + (f"{outcome.archived} kept as history, " if outcome.archived else "")
+        + f"{outcome.failed} failed"
         + (f", {len(outcome.refused)} refused" if outcome.refused else "")
         + f"; {outcome.quads} quads written in {outcome.seconds:.1f}s into {store.location}"
     )
@@ -478,7 +495,9 @@ def export(store_dir: str | None, fmt: str | None, output: str | None, page: str
     with open_store(store_dir, read_only=True) as store:
         graph = None
         if page:
-            found = [g for g, info in store.pages().items() if page in (g, info.name)]
+            from .pipeline import find_page
+
+            found = find_page(page, store)
             if not found:
                 raise EvidenceGraphError(f"{page}: no such page in the store; list them with: evidencegraph pages")
             graph = found[0]
@@ -543,3 +562,6 @@ def serve(
 
 def main() -> None:
     cli(prog_name="evidencegraph")
+
+
+from . import cli_revisions  # noqa: E402,F401  (history, diff, migrate: registered on the group)

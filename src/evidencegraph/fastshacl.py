@@ -37,6 +37,7 @@ EGSH = "https://w3id.org/evidencegraph/shapes#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
 XSD = "http://www.w3.org/2001/XMLSchema#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 
@@ -619,7 +620,31 @@ def _source_listing(idx: Index, focus: Sequence[Any]) -> list[Row]:
     return [row for f in focus for row in _miscounted(idx, f, len(idx.values(f, EG + "factListing")))]
 
 
+def _pairs(focus: Sequence[Any], values_of: Callable[[Any], Iterable[Any]]) -> list[Row]:
+    """(focus, value, other) for each two values of a focus node, value < other by their text:
+    what the store-level rules report (two labels of an entity, two pages of a relation)."""
+    rows = []
+    for f in focus:
+        values = sorted(set(values_of(f)), key=lambda v: v.value if isinstance(v, Lit) else str(v))
+        for i, value in enumerate(values):
+            for other in values[i + 1 :]:
+                rows.append((f, value, {"this": f, "value": value, "other": other}))
+    return rows
+
+
+def _variant_names(idx: Index, focus: Sequence[Any]) -> list[Row]:
+    return _pairs(focus, lambda f: idx.values(f, RDFS + "label"))
+
+
+def _one_page_per_relation(idx: Index, focus: Sequence[Any]) -> list[Row]:
+    cards_of = idx.rev(EG + "states")
+    pages_of = idx.rev(EG + "card")
+    return _pairs(focus, lambda f: [p for c in cards_of.get(f, ()) for p in pages_of.get(c, ())])
+
+
 NATIVE: dict[str, Callable[[Index, Sequence[Any]], list[Row]]] = {
+    "egsh:EntityVariantNames": _variant_names,
+    "egsh:OnePagePerRelation": _one_page_per_relation,
     "egsh:DistinctEntities": _distinct_entities,
     "egsh:StrengthMatchesScore": _strength_matches,
     "egsh:ScoreMatchesFacts": _score_matches,

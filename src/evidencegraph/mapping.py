@@ -3,15 +3,24 @@
 Every page becomes one named graph, named by the page's IRI, that holds all
 that was read from it: the page's structure and provenance and the
 descriptions of the entities, sources, facts and relations it mentions.  IRIs
-are content-derived, so the same entity, source or fact read from two pages
-is one node:
+are content-derived (CONTRACT.md, Identity), so the same entity, source, fact,
+relation or page read from two pages, or from two exports of one page, is one
+node:
 
-- entity: ``{base}entity/{label}`` (spaces as ``_``, reserved characters
-  percent-encoded),
+- entity: ``{base}entity/{key}``, the key of its name (:func:`entity_key`:
+  case, composition, spacing and punctuation ignored),
 - source: ``{base}source/{hash of domain and title}``,
-- fact: ``{base}fact/{hash of source IRI and text}``,
-- relation: ``{base}relation/{hash of subject, object and kind}``,
-- page: ``{base}page/{file name}``, its parts as fragments (``#card-1``…).
+- fact: ``{base}fact/{hash of type word and normalised text}`` (not its source:
+  the product lists a fact under its first source, in no fixed order),
+- relation: ``{base}relation/{kind}/{key A}--{key B}`` (keys sorted for the
+  undirected kind ``related``),
+- page: ``{base}page/{key A}--{key B}`` (keys sorted: an edge page shows every
+  relation between two nodes), its parts as fragments (``#card-1``…).
+
+What one page says and another may say differently is stated with the page's
+structure, not on the shared nodes: a fact's stance (on its ``eg:FactListing``),
+the source a fact is listed under, the printed score, the order the page names
+its entities.
 
 Triples are built as plain tuples (``str`` for an IRI, :class:`Lit` for a
 literal), the cheapest form that stays correct; :func:`to_oxigraph`,
@@ -23,9 +32,11 @@ N-Quads text.
 ...     "A and B [1].\\nFacts (1)\\nSources\\nT example.org 1 fact\\nclaimX.", "p.txt")
 >>> graph, triples = page_triples(page)
 >>> graph
-'https://w3id.org/evidencegraph/id/page/p.txt'
+'https://w3id.org/evidencegraph/id/page/a--b'
 >>> entity_iri("Côte d’Ivoire")
-'https://w3id.org/evidencegraph/id/entity/Côte_d’Ivoire'
+'https://w3id.org/evidencegraph/id/entity/côte-d-ivoire'
+>>> upstream_node_id("Belgium")
+'011611dc-d953-5ace-bd32-07d8e6d58a31'
 """
 
 from __future__ import annotations
@@ -33,6 +44,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import uuid
+from decimal import Decimal
 from typing import TYPE_CHECKING, Iterable, NamedTuple, Union
 from urllib.parse import quote
 
@@ -49,6 +62,7 @@ RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 PROV = "http://www.w3.org/ns/prov#"
 DCTERMS_TITLE = "http://purl.org/dc/terms/title"
+RDFS_SEE_ALSO = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
 SCHEMA_VERSION = "https://schema.org/softwareVersion"
 STRING = XSD + "string"
 INTEGER = XSD + "integer"
@@ -80,7 +94,8 @@ P = {
     score strength summary supportedBy cites fileName checksum hasTitleLine entityMethod
     declaredRelationCount declaredFactCount position line card states summaryPending supportResolution
     citation marker citedFact resolution leftoverToken listedSupport listedText sourceListing
-    listsSource factListing listsFact domainChip chipCount""".split()
+    listsSource factListing listsFact domainChip chipCount firstEntity secondEntity scoreText upstreamId
+    authorGuessed""".split()
 }
 
 
@@ -89,11 +104,56 @@ def _hash(*parts: str) -> str:
 
 
 def normalise_label(label: str) -> str:
-    """NFC, white space collapsed: the form an entity's identity rests on."""
+    """NFC, white space collapsed: a name or text as stored."""
     return " ".join(unicodedata.normalize("NFC", label).split())
 
 
-_SAFE_ASCII = "!$&'()*+,;=:@-._~"
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_UPSTREAM_NS = uuid.uuid5(uuid.NAMESPACE_URL, "knowledge-tree")
+UNDIRECTED_KINDS = frozenset({"related"})
+
+
+def entity_key(name: str) -> str:
+    """The key an entity's identity rests on: the product's slug, but keeping non-ASCII letters.
+
+    NFC, lower-case, every run of characters that are not letters or digits
+    becomes one ``-``, leading and trailing ``-`` removed.  A name with no
+    letter or digit at all keys by a hash of its normalised form.
+
+    >>> entity_key("Côte d’Ivoire"), entity_key("  côte D'IVOIRE "), entity_key("European Union")
+    ('côte-d-ivoire', 'côte-d-ivoire', 'european-union')
+    >>> entity_key("—")
+    '_1b93795b9768a163'
+    """
+    key = _NOT_ALNUM.sub("-", unicodedata.normalize("NFC", name).lower()).strip("-")
+    return key or "_" + _hash(normalise_label(name))
+
+
+def product_slug(name: str) -> str:
+    """The Open Knowledge Tree's slug of a node name (empty for a name with no ASCII letter or digit)."""
+    return _NOT_SLUG.sub("-", name.lower()).strip("-")[:200]
+
+
+def upstream_node_id(name: str) -> str | None:
+    """The product's node UUID: uuid5(uuid5(NAMESPACE_URL, "knowledge-tree"), slug)."""
+    slug = product_slug(normalise_label(name))
+    return str(uuid.uuid5(_UPSTREAM_NS, slug)) if slug else None
+
+
+def edge_key(kind: str, a: str, b: str) -> str | None:
+    """The product's edge key ``{kind}:{slugA}--{slugB}`` (slugs sorted for undirected kinds)."""
+    sa, sb = product_slug(normalise_label(a)), product_slug(normalise_label(b))
+    if not (sa and sb):
+        return None
+    if kind in UNDIRECTED_KINDS and sb < sa:
+        sa, sb = sb, sa
+    return f"{kind}:{sa}--{sb}"
+
+
+def upstream_edge_id(kind: str, a: str, b: str) -> str | None:
+    key = edge_key(kind, a, b)
+    return str(uuid.uuid5(_UPSTREAM_NS, key)) if key else None
 
 
 def _quote(text: str, keep: str = "") -> str:
@@ -105,25 +165,33 @@ def _quote(text: str, keep: str = "") -> str:
                    else quote(ch, safe=_SAFE_ASCII + keep) for ch in text)
 
 
+_SAFE_ASCII = "!$&'()*+,;=:@-._~"
+
+
 def entity_iri(label: str, base: str = DEFAULT_BASE) -> str:
-    name = _quote(normalise_label(label)).replace("_", "%5F").replace("%20", "_")
-    return f"{base}entity/{name}"
+    return f"{base}entity/{_quote(entity_key(label))}"
 
 
 def source_iri(domain: str | None, title: str, base: str = DEFAULT_BASE) -> str:
     return f"{base}source/{_hash(domain or '', normalise_label(title))}"
 
 
-def fact_iri(source: str, text: str, base: str = DEFAULT_BASE) -> str:
-    return f"{base}fact/{_hash(source, text)}"
+def fact_iri(type_word: str, text: str, base: str = DEFAULT_BASE) -> str:
+    return f"{base}fact/{_hash(type_word, normalise_label(text))}"
 
 
-def relation_iri(subject: str, object: str, kind: str, base: str = DEFAULT_BASE) -> str:
-    return f"{base}relation/{_hash(subject, object, kind)}"
+def relation_iri(kind: str, a: str, b: str, base: str = DEFAULT_BASE) -> str:
+    """A relation by its kind and its two entities' names (in key order for undirected kinds)."""
+    ka, kb = entity_key(a), entity_key(b)
+    if kind in UNDIRECTED_KINDS and kb < ka:
+        ka, kb = kb, ka
+    return f"{base}relation/{_quote(kind)}/{_quote(ka)}--{_quote(kb)}"
 
 
-def page_iri(name: str, base: str = DEFAULT_BASE) -> str:
-    return f"{base}page/{_quote(name.replace(chr(92), '/'), keep='/')}"
+def page_iri(a: str, b: str, base: str = DEFAULT_BASE) -> str:
+    """A page by its two entities' names, unordered."""
+    ka, kb = sorted((entity_key(a), entity_key(b)))
+    return f"{base}page/{_quote(ka)}--{_quote(kb)}"
 
 
 def fact_type_iri(word: str, base: str = DEFAULT_BASE) -> str:
@@ -134,9 +202,20 @@ def agent_iri(base: str = DEFAULT_BASE) -> str:
     return f"{base}agent/evidencegraph/{__version__}"
 
 
-def page_triples(page: Page, base: str = DEFAULT_BASE) -> tuple[str, list[Triple]]:
-    """The page's graph name and its triples."""
-    g = page_iri(page.name, base)
+def canonical_decimal(text: str) -> str:
+    """The canonical lexical form of an xsd:decimal, as the store keeps it ("3.00" -> "3", "-0.00" -> "0").
+
+    >>> [canonical_decimal(t) for t in ("3.17", "3.00", "-0.00", "10", "+2.10")]
+    ['3.17', '3', '0', '10', '2.1']
+    """
+    d = Decimal(text)
+    return "0" if d == 0 else format(d.normalize(), "f")
+
+
+def page_triples(page: Page, base: str = DEFAULT_BASE, wiki: str | None = None) -> tuple[str, list[Triple]]:
+    """The page's graph name and its triples; ``wiki``, the product's wiki address, adds
+    ``rdfs:seeAlso`` links to its node and edge pages."""
+    g = page_iri(page.subject, page.object, base)
     out: list[Triple] = []
     add = out.append
 
@@ -144,19 +223,21 @@ def page_triples(page: Page, base: str = DEFAULT_BASE) -> tuple[str, list[Triple
     file_node = f"{base}file/{page.checksum}"
     activity = f"{base}activity/{_hash(page.checksum, __version__)}"
     agent = agent_iri(base)
+    subject, object = entity_iri(page.subject, base), entity_iri(page.object, base)
     add((g, RDF_TYPE, T_PAGE))
-    add((g, RDFS_LABEL, Lit(f"{page.subject} ↔ {page.object}")))
+    add((g, RDFS_LABEL, Lit(f"{normalise_label(page.subject)} ↔ {normalise_label(page.object)}")))
     add((g, P["fileName"], Lit(page.name)))
     add((g, P["checksum"], Lit(page.checksum)))
     add((g, P["hasTitleLine"], Lit("true" if page.title else "false", BOOLEAN)))
     add((g, P["entityMethod"], Lit(page.entity_method)))
+    add((g, P["firstEntity"], subject))
+    add((g, P["secondEntity"], object))
     add((g, P["declaredRelationCount"], Lit(str(page.declared_relations), INTEGER)))
     if page.declared_facts is not None:
         add((g, P["declaredFactCount"], Lit(str(page.declared_facts), INTEGER)))
     add((g, PROV + "wasDerivedFrom", file_node))
     add((g, PROV + "wasGeneratedBy", activity))
     add((file_node, RDF_TYPE, PROV + "Entity"))
-    add((file_node, P["checksum"], Lit(page.checksum)))
     add((activity, RDF_TYPE, PROV + "Activity"))
     add((activity, PROV + "used", file_node))
     add((activity, PROV + "wasAssociatedWith", agent))
@@ -165,10 +246,14 @@ def page_triples(page: Page, base: str = DEFAULT_BASE) -> tuple[str, list[Triple
     add((agent, SCHEMA_VERSION, Lit(__version__)))
 
     # entities
-    subject, object = entity_iri(page.subject, base), entity_iri(page.object, base)
     for iri, label in ((subject, page.subject), (object, page.object)):
         add((iri, RDF_TYPE, T_ENTITY))
         add((iri, RDFS_LABEL, Lit(normalise_label(label))))
+        node_id = upstream_node_id(label)
+        if node_id:
+            add((iri, P["upstreamId"], Lit(node_id)))
+        if wiki and product_slug(normalise_label(label)):
+            add((iri, RDFS_SEE_ALSO, f"{wiki.rstrip('/')}/nodes/{product_slug(normalise_label(label))}"))
 
     # sources and facts
     source_iris: list[str] = []
@@ -192,19 +277,19 @@ def page_triples(page: Page, base: str = DEFAULT_BASE) -> tuple[str, list[Triple
         add((listing, P["position"], Lit(str(s.position), INTEGER)))
         add((listing, P["line"], Lit(str(s.line), INTEGER)))
         add((listing, P["declaredFactCount"], Lit(str(s.declared_facts), INTEGER)))
+        if s.author_guessed:
+            add((listing, P["authorGuessed"], Lit("true", BOOLEAN)))
     fact_iris: list[str] = []
     minted: set[str] = set()
     for f in page.facts:
         src = source_iris[f.group]
-        iri = fact_iri(src, f.text, base)
+        iri = fact_iri(f.type, f.text, base)
         fact_iris.append(iri)
         ftype = fact_type_iri(f.type, base)
         add((iri, RDF_TYPE, T_FACT))
         add((iri, P["text"], Lit(f.text)))
         add((iri, P["factType"], ftype))
         add((iri, P["fromSource"], src))
-        if f.stance:
-            add((iri, P["stance"], Lit(f.stance)))
         if f.type not in FACT_TYPES and ftype not in minted:
             minted.add(ftype)
             add((ftype, RDF_TYPE, SKOS + "Concept"))
@@ -216,6 +301,8 @@ def page_triples(page: Page, base: str = DEFAULT_BASE) -> tuple[str, list[Triple
         add((listing, P["listsFact"], iri))
         add((listing, P["position"], Lit(str(f.position), INTEGER)))
         add((listing, P["line"], Lit(str(f.line), INTEGER)))
+        if f.stance:
+            add((listing, P["stance"], Lit(f.stance)))
 
     # chips
     for ch in page.chips:
@@ -233,21 +320,31 @@ def page_triples(page: Page, base: str = DEFAULT_BASE) -> tuple[str, list[Triple
         by_text.setdefault(f.text, iri)
     for c in page.cards:
         card = f"{g}#card-{c.position}"
-        rel = relation_iri(subject, object, c.kind, base)
+        rel = relation_iri(c.kind, page.subject, page.object, base)
         add((g, P["card"], card))
         add((card, RDF_TYPE, _eg("Card")))
         add((card, P["position"], Lit(str(c.position), INTEGER)))
         add((card, P["line"], Lit(str(c.line), INTEGER)))
         add((card, P["states"], rel))
+        add((card, P["scoreText"], Lit(c.score_text)))
         add((card, P["summaryPending"], Lit("true" if c.pending else "false", BOOLEAN)))
         if c.declared_facts is not None:
             add((card, P["declaredFactCount"], Lit(str(c.declared_facts), INTEGER)))
+        a, b = subject, object
+        if c.kind in UNDIRECTED_KINDS and entity_key(page.object) < entity_key(page.subject):
+            a, b = b, a
         add((rel, RDF_TYPE, T_RELATION))
-        add((rel, P["subject"], subject))
-        add((rel, P["object"], object))
+        add((rel, P["subject"], a))
+        add((rel, P["object"], b))
         add((rel, P["kind"], Lit(c.kind)))
-        add((rel, P["score"], Lit(c.score_text, DECIMAL)))
+        add((rel, P["score"], Lit(canonical_decimal(c.score_text), DECIMAL)))
         add((rel, P["strength"], Lit(c.strength)))
+        edge_id = upstream_edge_id(c.kind, page.subject, page.object)
+        if edge_id:
+            add((rel, P["upstreamId"], Lit(edge_id)))
+            if wiki:
+                ids = (upstream_node_id(page.subject), upstream_node_id(page.object))
+                add((rel, RDFS_SEE_ALSO, f"{wiki.rstrip('/')}/edges?source={ids[0]}&target={ids[1]}"))
         if c.summary is not None:
             add((rel, P["summary"], Lit(c.summary)))
         if c.pending:

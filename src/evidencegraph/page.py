@@ -442,17 +442,25 @@ def _source(head: str, declared: int, line: int, position: int) -> SourceGroup:
 
 
 def _authors(text: str) -> tuple[str | None, str | None, bool]:
-    """``person · org``; a lone part is a person if it looks like a person's name."""
+    """``person · org``; a lone part is the organisation (the product's extractor
+    leaves the person empty when in doubt), unless it is a comma-separated list
+    of people's names."""
     if not text:
         return None, None, False
     if " · " in text:
         person, org = text.split(" · ", 1)
         return person or None, org or None, False
-    return (text, None, True) if _looks_like_person(text) else (None, text, True)
+    return (text, None, True) if _looks_like_people(text) else (None, text, True)
+
+
+def _looks_like_people(text: str) -> bool:
+    """``Jane Doe, John Smith``: two or more names of 2-4 capitalised words."""
+    parts = [p.strip() for p in re.split(r",|\band\b", text)]
+    return len(parts) >= 2 and all(_looks_like_person(p) for p in parts)
 
 
 def _looks_like_person(text: str) -> bool:
-    words = text.replace(",", " ").split()
+    words = text.split()
     if not 2 <= len(words) <= 4:
         return False
     for w in words:

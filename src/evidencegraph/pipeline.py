@@ -108,7 +108,7 @@ def read_page(pf: PageFile, subject: str | None = None, object: str | None = Non
         if side.exists():
             subject, object = _read_sidecar(side)
     page = parse_bytes(read_bytes(pf) if data is None else data, str(pf.path), subject, object)
-    page.name = pf.name
+    page.name = pf.path.name  # provenance: the page's identity is its two entities, not its file
     return page
 
 
@@ -166,9 +166,11 @@ def parse_pages(
         yield page
 
 
-def page_graphs(pages: Iterable[Page], base: str = DEFAULT_BASE) -> Iterator[tuple[Page, str, list[Triple]]]:
+def page_graphs(
+    pages: Iterable[Page], base: str = DEFAULT_BASE, wiki: str | None = None
+) -> Iterator[tuple[Page, str, list[Triple]]]:
     for page in pages:
-        g, triples = page_triples(page, base)
+        g, triples = page_triples(page, base, wiki)
         yield page, g, triples
 
 
@@ -217,6 +219,7 @@ def convert(
     validate: bool = True,
     strict: bool = False,
     glob: str = "*.txt",
+    wiki: str | None = None,
 ) -> Outcome:
     """Pages -> RDF in one format, written to ``out``; no store.
 
@@ -231,7 +234,7 @@ def convert(
         raise UsageError("give both --subject and --object, or neither")
     outcome = Outcome()
     graphs: Iterable[tuple[Page, str, list[Triple]]] = page_graphs(
-        parse_pages(find_pages(paths, glob), subject, object, outcome), base
+        parse_pages(find_pages(paths, glob), subject, object, outcome), base, wiki
     )
     if validate:
         graphs = checked_graphs(graphs, outcome, strict)
@@ -347,6 +350,7 @@ class IngestOutcome(Outcome):
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
     recovered: list[str] = field(default_factory=list)
+    archived: int = 0  # older files of a page, kept as history only
 
 
 @dataclass(frozen=True)
@@ -357,8 +361,7 @@ class _Job:
     subject: str | None
     object: str | None
     validate: bool
-    known_checksum: str | None  # of the page in the store, if there is one
-    duplicate_of: str | None = None  # another input of this run has the same page name
+    wiki: str | None = None
     rdf: bool = False  # an RDF dataset file: loaded by the main process, not a worker
 
 
@@ -367,8 +370,9 @@ class _Done:
     name: str
     path: str = ""
     rdf: bool = False
-    replaces: bool = False  # the page is in the store and has changed
     graph: str = ""
+    checksum: str = ""
+    mtime: float = 0.0
     unchanged: bool = False
     error: tuple[str, str, int | None] | None = None
     warnings: list[str] = field(default_factory=list)
@@ -390,30 +394,29 @@ def _work(job: _Job) -> _Done:
 
     from .mapping import nquad_lines, page_triples
 
-    done = _Done(job.name, job.path, job.rdf, job.known_checksum is not None)
+    done = _Done(job.name, job.path, job.rdf)
     if job.rdf:
         return done
     t0 = perf_counter()
     pf = PageFile(Path(job.path), job.name)
     try:
-        if job.duplicate_of:
-            raise PageError(
-                f"another file of this run (from {job.duplicate_of}) has the page name {job.name!r}; "
-                "rename one, or ingest the folders in separate runs",
-                job.path,
-            )
         data = read_bytes(pf)
         t1 = perf_counter()
-        if job.known_checksum is not None and job.known_checksum == checksum(data):
+        done.checksum = checksum(data)
+        if done.checksum in _KNOWN_CHECKSUMS:  # the same content as a current page: nothing to do
             done.unchanged = True
             return done
+        try:
+            done.mtime = os.stat(job.path).st_mtime
+        except OSError:
+            pass
         page = read_page(pf, job.subject, job.object, data)
     except PageError as e:
         done.error = (e.message, e.path, e.line)
         return done
     t2 = perf_counter()
     done.warnings = page.warnings
-    g, triples = page_triples(page, job.base)
+    g, triples = page_triples(page, job.base, job.wiki)
     done.graph = g
     t3 = perf_counter()
     if job.validate:
@@ -427,6 +430,10 @@ def _work(job: _Job) -> _Done:
     t5 = perf_counter()
     done.times = {"read": t1 - t0, "parse": t2 - t1, "map": t3 - t2, "validate": t4 - t3, "serialize": t5 - t4}
     return done
+
+
+# Checksums of the store's current pages, set before the workers are forked (so they share it).
+_KNOWN_CHECKSUMS: frozenset[str] = frozenset()
 
 
 def default_jobs() -> int:
@@ -445,61 +452,97 @@ def ingest(
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
     jobs: int | None = None,
+    wiki: str | None = None,
 ) -> IngestOutcome:
     """Pages and folders into the store: parse, validate, load.
 
     Pages are parsed, mapped, validated and serialised in ``jobs`` worker
     processes (default: the core count) and bulk-loaded in batches; each
     batch is journalled, so an interrupted ingest is rolled back to whole
-    pages when the store is next opened.  A page whose file is unchanged (same
-    checksum) is skipped; a changed one replaces its graph.  RDF dataset files
-    (``.nq``, ``.trig``, ``.jsonld``, e.g. an export) load their named graphs.
+    pages when the store is next opened.  A page is known by its two
+    entities: a file whose content is already a current page is skipped; a
+    page with other content becomes the page's new revision (the old one is
+    kept as history); two files of one page in one run: the newer file
+    (modification time) is current, with a warning naming both.  After each
+    batch the store-level rules (conflicting values where pages meet) run
+    over what the batch touched.  RDF dataset files (``.nq``, ``.trig``,
+    ``.jsonld``, e.g. an export) load their named graphs.
     """
     import multiprocessing
     from time import perf_counter
 
-    from .mapping import page_iri
+    from .revisions import NewRevision
+    from .storecheck import check_store
 
+    global _KNOWN_CHECKSUMS
     start = perf_counter()
     paths = list(paths)
     if subject and not object or object and not subject:
         raise UsageError("give both --subject and --object, or neither")
     check_base(base)  # the store loads minted IRIs without re-checking them
     outcome = IngestOutcome(recovered=list(getattr(store, "recovered", [])))
-    stages = dict.fromkeys(("read", "parse", "map", "validate", "serialize", "load"), 0.0)
-    # Jobs are made one at a time as the workers take them, so 100k pages cost no 100k objects here.
-    seen: dict[str, str] = {}  # page IRI -> the argument it came from, to refuse a name given twice
+    stages = dict.fromkeys(("read", "parse", "map", "validate", "serialize", "load", "check"), 0.0)
+    _KNOWN_CHECKSUMS = frozenset(info.checksum for info in store.pages().values())
 
     def jobs_of(raw: str | Path) -> Iterator[_Job]:
         for pf in iter_pages([raw], glob):
-            if pf.path.suffix.lower() in RDF_SUFFIXES:
-                yield _Job(str(pf.path), pf.name, base, None, None, validate, None, rdf=True)
-                continue
-            g = page_iri(pf.name, base)
-            if g in seen:
-                yield _Job(str(pf.path), pf.name, base, subject, object, validate, None, duplicate_of=seen[g])
-                continue
-            seen[g] = str(raw)
-            yield _Job(str(pf.path), pf.name, base, subject, object, validate, store.checksum_of(g))
+            rdf = pf.path.suffix.lower() in RDF_SUFFIXES
+            yield _Job(str(pf.path), pf.name, base, None if rdf else subject, None if rdf else object, validate, wiki, rdf)
 
+    # Jobs are made one at a time as the workers take them, so 100k pages cost no 100k objects here.
     todo: Iterator[_Job] = (job for raw in paths for job in jobs_of(raw))
     first = list(itertools.islice(todo, 2))  # one page needs no worker processes
     todo = itertools.chain(first, todo)
 
     batch: list[_Done] = []
+    replacing: set[str] = set()
+    this_run: dict[str, _Done] = {}  # page IRI -> the file of this run that is its current revision
+
+    def revision(d: _Done) -> NewRevision:
+        return NewRevision(d.graph, d.checksum, Path(d.path).name, os.path.abspath(d.path), d.quads)
 
     def flush() -> None:
         if not batch:
             return
         t = perf_counter()
-        replace = [d.graph for d in batch if d.replaces]
-        store.write_batch([(d.graph, d.quads, d.triples) for d in batch], replace)
-        stages["load"] += perf_counter() - t
+        replace = [d.graph for d in batch if d.graph in replacing]
+        store.write_batch([(d.graph, d.quads, d.triples) for d in batch], replace, [revision(d) for d in batch])
+        t2 = perf_counter()
+        stages["load"] += t2 - t
+        outcome.report.extend(check_store(store, [d.graph for d in batch], {d.graph: d.name for d in batch}))
+        stages["check"] += perf_counter() - t2
         outcome.quads += sum(d.count for d in batch)
         outcome.replaced += len(replace)
         outcome.loaded += len(batch) - len(replace)
         log.info("wrote %d pages (%d so far)", len(batch), outcome.loaded + outcome.replaced)
         batch.clear()
+        replacing.clear()
+
+    def accept(done: _Done) -> None:
+        """New page, new revision of a page, or an older file of a page this run already has."""
+        earlier = this_run.get(done.graph)
+        if earlier is not None:
+            newer, older = (done, earlier) if done.mtime >= earlier.mtime else (earlier, done)
+            outcome.warnings.append(
+                f"{done.path}: the same page ({done.graph}) as {earlier.path}; "
+                f"{newer.path} is newer and is the current revision, {older.path} is kept as history"
+            )
+            if older is done:
+                store.archive_revision(revision(done))
+                outcome.archived += 1
+                return
+            if any(d.graph == done.graph for d in batch):
+                flush()  # the earlier file must be in the store before the newer one replaces it
+        this_run[done.graph] = done
+        existing = store.checksum_of(done.graph)
+        if existing == done.checksum:
+            outcome.unchanged += 1
+            return
+        if existing is not None:
+            replacing.add(done.graph)
+        batch.append(done)
+        if len(batch) >= batch_size:
+            flush()
 
     jobs = jobs or default_jobs()
     pool = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 and len(first) > 1 else None
@@ -540,14 +583,13 @@ def ingest(
             if strict and not done.conforms_strict:
                 outcome.refused.append(done.name)
                 continue
-            batch.append(done)
-            if len(batch) >= batch_size:
-                flush()
+            accept(done)
         flush()
     finally:
         if pool:
             pool.close()
             pool.join()
+        _KNOWN_CHECKSUMS = frozenset()
     store.flush()
     outcome.seconds = perf_counter() - start
     outcome.stages = stages
@@ -584,26 +626,61 @@ def load_rdf_pages(path: Path, store: "Store", outcome: IngestOutcome) -> None:
             outcome.loaded += 1
 
 
-def remove(names: Iterable[str], store: "Store", glob: str = "*.txt") -> tuple[list[str], list[str]]:
-    """Drop pages from the store, by page name, page IRI, file path or folder.
+def find_page(raw: str, store: "Store", glob: str = "*.txt", base: str = DEFAULT_BASE) -> list[str]:
+    """The page graphs an argument names: a page IRI, its two entities (``A ↔ B``, ``A <-> B`` or
+    the page key ``a--b``), a file name, or a file or folder on disk (matched by content,
+    then by the page's entities, then by the path it was ingested from)."""
+    from .mapping import page_iri
+
+    pages = store.pages()
+    if raw in pages:
+        return [raw]
+    for sep in ("↔", "<->", "--"):
+        if sep in raw:
+            a, b = (x.strip() for x in raw.split(sep, 1))
+            if a and b and page_iri(a, b, base) in pages:
+                return [page_iri(a, b, base)]
+    path = Path(raw)
+    if path.exists():
+        files = [pf.path for pf in iter_pages([path], glob)] if path.is_dir() else [path]
+        by_checksum = {info.checksum: g for g, info in pages.items()}
+        history = getattr(store, "history", None)
+        by_path = history.paths() if history else {}
+        hits = []
+        for f in files:
+            try:
+                data = f.read_bytes()
+            except OSError:
+                continue
+            g = by_checksum.get(checksum(data)) or by_path.get(os.path.abspath(f))
+            if g is None:
+                try:
+                    page = read_page(PageFile(f, f.name), data=data)
+                    g = page_iri(page.subject, page.object, base)
+                except PageError:
+                    g = None
+            if g in pages:
+                hits.append(g)
+        return sorted(set(hits))
+    named = {g for g, info in pages.items() if info.name in (raw, path.name)}
+    history = getattr(store, "history", None)
+    if not named and history:
+        named = {g for g in history.pages_named(path.name) if g in pages}
+    return sorted(named)
+
+
+def remove(names: Iterable[str], store: "Store", glob: str = "*.txt", base: str = DEFAULT_BASE) -> tuple[list[str], list[str]]:
+    """Drop pages from the store: by page IRI, entities, file name, file path or folder (see find_page).
 
     Returns (removed page names, arguments that matched no page).  Shared nodes
     stay as long as another page mentions them (they live in every page graph
-    that mentions them).
+    that mentions them); the removed pages' revisions stay in the history.
     """
     pages = store.pages()
-    by_name: dict[str, list[str]] = {}
-    for g, info in pages.items():
-        by_name.setdefault(info.name, []).append(g)
     chosen: list[str] = []
     missing: list[str] = []
     for raw in names:
-        if raw in pages:
-            chosen.append(raw)
-            continue
-        path = Path(raw)
-        candidates = [raw, path.name] if not path.is_dir() else [pf.name for pf in find_pages([path], glob)]
-        hits = [g for c in candidates for g in by_name.get(c, [])]
+        hits = find_page(raw, store, glob, base)
         if not hits:
             missing.append(raw)
         chosen.extend(hits)
@@ -613,14 +690,24 @@ def remove(names: Iterable[str], store: "Store", glob: str = "*.txt") -> tuple[l
     return [pages[g].name for g in chosen], missing
 
 
-def validate_store_graphs(store: "Store", engine: str = "fast") -> Outcome:
-    """Validate each page graph of the store on its own (a page graph is self-contained)."""
+def validate_store_graphs(store: "Store", engine: str = "fast", full: bool = False) -> Outcome:
+    """Validate the store: each page graph on its own, then the store-level rules over every node
+    (storecheck); with ``full``, the merged default graph as one graph instead (what validating
+    the store's export gives, and slower)."""
     from .loaders import to_rdflib
     from .shapes import validate_graph
+    from .storecheck import check_store
 
     outcome = Outcome()
-    for g, info in sorted(store.pages().items()):
+    pages = store.pages()
+    names = {g: info.name for g, info in pages.items()}
+    if full:
+        report = validate_graph(to_rdflib(store.union_triples()), engine)  # type: ignore[arg-type]
+        outcome.report.extend(report)
+        return outcome
+    for g, info in sorted(pages.items()):
         report = validate_graph(to_rdflib(store.quads(g)), engine)
         report.results = [r if r.file else _with_file(r, info.name) for r in report.results]
         outcome.report.extend(report)
+    outcome.report.extend(check_store(store, None, names))
     return outcome

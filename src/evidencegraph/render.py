@@ -59,29 +59,42 @@ def _score(lexical: str) -> str:
 
 
 def render_graph(triples: Iterable[Any], page: str | None = None) -> str:
-    """The text of the page whose graph holds these triples (pyoxigraph triples or quads).
+    """The text of one page, from its named graph (pyoxigraph quads), or from triples holding one page.
 
-    :raises DataError: the triples hold no page, or several and ``page`` names none of them.
+    Only the page's own graph is read, never a merge of several: in a
+    multi-page file or a store export each page renders from its graph alone.
+
+    :raises DataError: the data holds no page, or several and ``page`` names none of them.
     """
-    g = _Graph(triples)
-    pages = sorted(g.types.get(NAMESPACE + "Page", ()))
+    quads = list(triples)
+    type_ = NAMESPACE + "Page"
+    pages = sorted({q.subject.value for q in quads if q.predicate.value == RDF_TYPE and q.object.value == type_})
     if page is not None:
         pages = [p for p in pages if p == page]
     if len(pages) != 1:
         raise DataError(
             "no eg:Page in the data; render needs a page's graph" if not pages
-            else f"the data holds {len(pages)} pages; name one with --page"
+            else f"the data holds {len(pages)} pages; name one with --page (list them with: evidencegraph pages)"
         )
     p = pages[0]
+    own = [q for q in quads if getattr(getattr(q, "graph_name", None), "value", None) == p]
+    return _render(_Graph(own or quads), p)
+
+
+def _render(g: _Graph, p: str) -> str:
     out: list[str] = []
     cards = g.by_position(g.eg_all(p, "card"))
     if g.eg(p, "hasTitleLine") == "true" and cards:
-        rel = g.eg(cards[0], "states")
-        out.append(g.one(g.eg(rel, "subject"), RDFS_LABEL) + ARROW + g.one(g.eg(rel, "object"), RDFS_LABEL))
+        first, second = g.eg(p, "firstEntity"), g.eg(p, "secondEntity")
+        if first is None or second is None:  # a format-1 graph: the relation kept the page's order
+            rel = g.eg(cards[0], "states")
+            first, second = g.eg(rel, "subject"), g.eg(rel, "object")
+        out.append(g.one(first, RDFS_LABEL) + ARROW + g.one(second, RDFS_LABEL))
     out.append(f"Relations ({g.eg(p, 'declaredRelationCount')})")
     for card in cards:
         rel = g.eg(card, "states")
-        header = f"{g.eg(rel, 'kind')} {_score(g.eg(rel, 'score'))} — {g.eg(rel, 'strength')}"
+        score = g.eg(card, "scoreText") or _score(g.eg(rel, "score"))
+        header = f"{g.eg(rel, 'kind')} {score} — {g.eg(rel, 'strength')}"
         declared = g.eg(card, "declaredFactCount")
         if declared is not None:
             header += " " + _count(int(declared))
@@ -89,10 +102,8 @@ def render_graph(triples: Iterable[Any], page: str | None = None) -> str:
         if g.eg(card, "summaryPending") == "true":
             out.append(PENDING)
             out.extend(g.eg(item, "listedText") for item in g.by_position(g.eg_all(card, "listedSupport")))
-        else:
-            summaries = g.eg_all(rel, "summary")
-            if summaries:
-                out.append(summaries[0] if len(summaries) == 1 else _pick_summary(g, card, summaries))
+        elif g.eg(rel, "summary") is not None:
+            out.append(g.eg(rel, "summary"))
     declared_facts = g.eg(p, "declaredFactCount")
     if declared_facts is not None:
         out.append(f"Facts ({declared_facts})")
@@ -102,18 +113,8 @@ def render_graph(triples: Iterable[Any], page: str | None = None) -> str:
         for listing in g.by_position(g.eg_all(p, "sourceListing")):
             out.append(_source_line(g, listing))
             for fl in g.by_position(g.eg_all(listing, "factListing")):
-                out.append(_fact_line(g, g.eg(fl, "listsFact")))
+                out.append(_fact_line(g, fl))
     return "\n".join(out) + "\n"
-
-
-def _pick_summary(g: _Graph, card: str, summaries: list[str]) -> str:
-    # A relation stated by several pages may carry several summaries in a
-    # merged graph; the card's citation count tells which one is this page's.
-    n = len(g.eg_all(card, "citation"))
-    for s in sorted(summaries):
-        if len(re.findall(r"\[\d+\]", s)) == n:
-            return s
-    return sorted(summaries)[0]
 
 
 def _source_line(g: _Graph, listing: str) -> str:
@@ -131,10 +132,12 @@ def _source_line(g: _Graph, listing: str) -> str:
     return " ".join(parts)
 
 
-def _fact_line(g: _Graph, fact: str) -> str:
+def _fact_line(g: _Graph, listing: str) -> str:
+    fact = g.eg(listing, "listsFact")
     ftype = g.eg(fact, "factType")
     word = g.one(ftype, SKOS_PREF) or ftype.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-    return f"{word}{g.eg(fact, 'stance', '')}{g.eg(fact, 'text')}"
+    stance = g.eg(listing, "stance") or g.eg(fact, "stance", "")  # format 1 kept the stance on the fact
+    return f"{word}{stance}{g.eg(fact, 'text')}"
 
 
 def normalise_page_text(text: str) -> str:

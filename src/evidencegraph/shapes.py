@@ -11,7 +11,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .resources import ontology_path, shapes_path
 
@@ -303,13 +303,17 @@ def format_text(report: Report, verbose: bool = True) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def format_json(report: Report) -> str:
-    """A plain list of results for scripts: see the README for the fields."""
+def format_json(report: Report, errors: Sequence[str] = ()) -> str:
+    """A plain list of results for scripts: see the README for the fields.
+
+    ``conforms`` is false when an input could not be read (``errors`` lists them).
+    """
     return json.dumps(
         {
-            "conforms": report.conforms(),
+            "conforms": report.conforms() and not errors,
             "violations": len(report.violations),
             "warnings": len(report.warnings),
+            "errors": list(errors),
             "results": [r.to_json() for r in report.results],
         },
         indent=2,
@@ -317,19 +321,22 @@ def format_json(report: Report) -> str:
     ) + "\n"
 
 
-def format_turtle(report: Report) -> str:
-    """The standard SHACL validation report, in Turtle."""
+def format_turtle(report: Report, errors: Sequence[str] = ()) -> str:
+    """The standard SHACL validation report, in Turtle: ``sh:conforms false`` whenever there is a
+    result of any severity (SHACL 3.6.1), or an input could not be read."""
     from rdflib import BNode, Graph, Literal, URIRef
     from rdflib.namespace import RDF
 
     g = report.graph
+    if g is not None and (errors or len(set(g.objects(None, URIRef(SH + "result")))) != len(report.results)):
+        g = None  # results were added (store-level rules) or inputs failed: build the report from the results
     if g is None:
         g = Graph()
         sh = lambda name: URIRef(SH + name)  # noqa: E731
         expand = lambda v: URIRef({"sh": SH, "eg": EG, "egsh": EGSH}[v.split(":", 1)[0]] + v.split(":", 1)[1]) if v.split(":", 1)[0] in ("sh", "eg", "egsh") else URIRef(v)  # noqa: E731
         node = BNode()
         g.add((node, RDF.type, sh("ValidationReport")))
-        g.add((node, sh("conforms"), Literal(not report.violations)))
+        g.add((node, sh("conforms"), Literal(not report.results and not errors)))
         for r in report.results:
             res = BNode()
             g.add((node, sh("result"), res))

@@ -31,6 +31,7 @@ import pyoxigraph as ox
 from . import __version__
 from .errors import QueryError, StoreError
 from .formats import RdfFormat
+from .revisions import History, NewRevision
 
 if TYPE_CHECKING:
     from .pipeline import Outcome
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 MARKER = "evidencegraph-store.json"
 JOURNAL = "ingest-journal.json"
 SMALL_BATCH = 50  # pages; smaller batches are written in one transaction, larger ones bulk-loaded
-STORE_FORMAT = 1
+STORE_FORMAT = 2  # 2: content-derived page IRIs, stances on listings, revisions beside the store
 EG = "https://w3id.org/evidencegraph#"
 _CHECKSUM = ox.NamedNode(EG + "checksum")
 _FILE_NAME = ox.NamedNode(EG + "fileName")
@@ -88,6 +89,8 @@ class Store:
     ['x']
     """
 
+    history: History | None = None  # the revisions beside a local store (None for a remote one)
+
     def __init__(self, path: Path, create: bool = False, read_only: bool = False):
         self.path = path
         self.location = str(path)
@@ -106,6 +109,12 @@ class Store:
                 info = json.loads(marker.read_text())
             except (OSError, ValueError) as e:
                 raise StoreError(f"{marker} is damaged ({e}); restore it or start a new store") from None
+            if info.get("format") == 1:
+                raise StoreError(
+                    f"{path} is a format-1 store (evidencegraph 0.1: page IRIs from file names, stances on facts); "
+                    f"this version reads format {STORE_FORMAT}. Migrate it with: evidencegraph migrate --store {path} "
+                    f"(the old store is kept beside it as {path.name}.format1)"
+                )
             if info.get("format") != STORE_FORMAT:
                 raise StoreError(f"{path} has store format {info.get('format')}; this version reads {STORE_FORMAT}")
         db = path / "oxigraph"
@@ -120,6 +129,7 @@ class Store:
         except OSError as e:
             raise StoreError(f"cannot open the store at {path} ({e})") from None
         self.read_only = read_only
+        self.history: History | None = History(path, read_only)
         self.recovered: list[str] = []
         journal = path / JOURNAL
         if journal.exists():
@@ -137,11 +147,15 @@ class Store:
         if graphs:
             self.db.update(_drop_pages(graphs))
             self.db.flush()
+            if self.history:
+                self.history.forget_current(graphs)
         journal.unlink()
         self.recovered = graphs
         log.warning("rolled back %d pages of an interrupted ingest", len(graphs))
 
-    def write_batch(self, pages: Sequence[tuple[str, bytes, bytes]], replace: Sequence[str] = ()) -> None:
+    def write_batch(
+        self, pages: Sequence[tuple[str, bytes, bytes]], replace: Sequence[str] = (), revisions: Sequence[NewRevision] = ()
+    ) -> None:
         """Bulk-load page graphs, given as UTF-8 N-Quads (and their triples as N-Triples, for the union).
 
         Oxigraph's bulk loader is several times faster than a transaction but
@@ -151,6 +165,7 @@ class Store:
         ``mapping``, whose IRIs are a checked base plus escaped parts.
         """
         if replace:
+            self._archive(replace)
             # a changed page swaps its old graph for the new one in one transaction:
             # if writing the new one fails, the old one stays
             replacing = set(replace)
@@ -162,8 +177,12 @@ class Store:
             body = " ".join(parts)
             self.db.update(f"{_drop_pages(list(replace))} ; INSERT DATA {{ {body} }}")
             pages = [p for p in pages if p[0] not in replacing]
-            if not pages:
-                return
+        if pages:
+            self._load(pages)
+        if revisions and self.history:
+            self.history.record_current(revisions)
+
+    def _load(self, pages: Sequence[tuple[str, bytes, bytes]]) -> None:
         data = b"".join(part for _, q, t in pages for part in (q, t))
         if len(pages) < SMALL_BATCH:
             self.db.load(data, ox.RdfFormat.N_QUADS)  # one transaction: cheaper than a bulk load when small
@@ -176,6 +195,29 @@ class Store:
         self.db.bulk_load(data, ox.RdfFormat.N_QUADS, lenient=True)
         self.db.flush()
         journal.unlink()
+
+    def _archive(self, graphs: Iterable[str]) -> None:
+        """Keep the current revision of these pages as history before they are replaced or removed."""
+        if not self.history:
+            return
+        for g in graphs:
+            checksum = self.checksum_of(g)
+            if checksum is not None:
+                self.history.archive(g, checksum, self.graph_nquads(g), self.file_name_of(g))
+
+    def archive_revision(self, revision: NewRevision) -> None:
+        """Keep a revision that is not current (an older file of a page) as history only."""
+        if self.history:
+            self.history.archive(revision.page, revision.checksum, revision.quads, revision.file_name, revision.file_path)
+
+    def graph_nquads(self, graph: str) -> bytes:
+        return ox.serialize(self.db.quads_for_pattern(None, None, None, ox.NamedNode(graph)), format=ox.RdfFormat.N_QUADS) or b""
+
+    def file_name_of(self, graph: str) -> str:
+        g = ox.NamedNode(graph)
+        for q in self.db.quads_for_pattern(g, _FILE_NAME, None, g):
+            return str(q.object.value)  # type: ignore[union-attr]
+        return ""
 
     # --- pages ---------------------------------------------------------------
 
@@ -207,6 +249,7 @@ class Store:
         """
         quads = [q for _, qs in graphs for q in qs]
         replace = [g for g, _ in graphs if g in set(existing)]
+        self._archive(replace)
         if not replace:
             self.db.extend(quads + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
             return len(quads)
@@ -217,6 +260,7 @@ class Store:
     def remove_pages(self, graphs: Iterable[str]) -> int:
         graphs = list(graphs)
         if graphs:
+            self._archive(graphs)
             self.db.update(_drop_pages(graphs))
         return len(graphs)
 
@@ -230,6 +274,9 @@ class Store:
             self.flush()
             del self.db
             self.db = None  # type: ignore[assignment]
+        if getattr(self, "history", None) is not None:
+            self.history.close()  # type: ignore[union-attr]
+            self.history = None
 
     def __enter__(self) -> "Store":
         return self
@@ -342,9 +389,9 @@ def check_query(sparql: str, allow_service: bool = False) -> None:
 # --- validation of the whole store ------------------------------------------------
 
 
-def validate_store(location: str | None, engine: str = "fast") -> "Outcome":
-    """Validate every page graph of the store (see pipeline.validate_store_graphs)."""
+def validate_store(location: str | None, engine: str = "fast", full: bool = False) -> "Outcome":
+    """Validate the store (see pipeline.validate_store_graphs)."""
     from .pipeline import validate_store_graphs
 
     with open_store(location, read_only=True) as store:
-        return validate_store_graphs(store, engine)
+        return validate_store_graphs(store, engine, full)

@@ -37,6 +37,11 @@ class EG(DefinedNamespace):
     SupportResolution: URIRef
     account: URIRef
     author: URIRef
+    authorGuessed: URIRef
+    upstreamId: URIRef
+    scoreText: URIRef
+    secondEntity: URIRef
+    firstEntity: URIRef
     byPageOrder: URIRef
     card: URIRef
     checksum: URIRef
