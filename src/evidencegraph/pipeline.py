@@ -363,6 +363,7 @@ class _Job:
     validate: bool
     wiki: str | None = None
     rdf: bool = False  # an RDF dataset file: loaded by the main process, not a worker
+    unchanged: bool = False  # its content is a current page's already: nothing to do
 
 
 @dataclass
@@ -383,6 +384,7 @@ class _Done:
     triples: bytes = b""  # the same triples as N-Triples, for the default graph (the union)
     count: int = 0
     times: dict[str, float] = field(default_factory=dict)
+    checks: list[tuple[str, str, str]] = field(default_factory=list)  # values other pages could contradict
 
 
 def _work(job: _Job) -> _Done:
@@ -393,6 +395,7 @@ def _work(job: _Job) -> _Done:
     from time import perf_counter
 
     from .mapping import nquad_lines, page_triples
+    from .storecheck import values_to_check
 
     done = _Done(job.name, job.path, job.rdf)
     if job.rdf:
@@ -400,12 +403,12 @@ def _work(job: _Job) -> _Done:
     t0 = perf_counter()
     pf = PageFile(Path(job.path), job.name)
     try:
+        if job.unchanged:
+            done.unchanged = True
+            return done
         data = read_bytes(pf)
         t1 = perf_counter()
         done.checksum = checksum(data)
-        if done.checksum in _KNOWN_CHECKSUMS:  # the same content as a current page: nothing to do
-            done.unchanged = True
-            return done
         try:
             done.mtime = os.stat(job.path).st_mtime
         except OSError:
@@ -418,6 +421,7 @@ def _work(job: _Job) -> _Done:
     done.warnings = page.warnings
     g, triples = page_triples(page, job.base, job.wiki)
     done.graph = g
+    done.checks = values_to_check(triples, job.base)
     t3 = perf_counter()
     if job.validate:
         report = validate_page(page, triples)
@@ -432,8 +436,17 @@ def _work(job: _Job) -> _Done:
     return done
 
 
-# Checksums of the store's current pages, set before the workers are forked (so they share it).
-_KNOWN_CHECKSUMS: frozenset[str] = frozenset()
+def _unchanged(path: Path, store: "Store") -> bool:
+    """Whether this file's content is a current page already (then no worker needs to parse it)."""
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device: never opened here
+            return False
+        data = path.read_bytes()
+    except OSError:
+        return False  # the worker reports it
+    return store.has_checksum(checksum(data))
 
 
 def default_jobs() -> int:
@@ -472,9 +485,8 @@ def ingest(
     from time import perf_counter
 
     from .revisions import NewRevision
-    from .storecheck import check_store
+    from .storecheck import Checker
 
-    global _KNOWN_CHECKSUMS
     start = perf_counter()
     paths = list(paths)
     if subject and not object or object and not subject:
@@ -482,12 +494,13 @@ def ingest(
     check_base(base)  # the store loads minted IRIs without re-checking them
     outcome = IngestOutcome(recovered=list(getattr(store, "recovered", [])))
     stages = dict.fromkeys(("read", "parse", "map", "validate", "serialize", "load", "check"), 0.0)
-    _KNOWN_CHECKSUMS = frozenset(info.checksum for info in store.pages().values())
+    checker = Checker(store) if getattr(store, "db_is_local", False) else None
 
     def jobs_of(raw: str | Path) -> Iterator[_Job]:
         for pf in iter_pages([raw], glob):
             rdf = pf.path.suffix.lower() in RDF_SUFFIXES
-            yield _Job(str(pf.path), pf.name, base, None if rdf else subject, None if rdf else object, validate, wiki, rdf)
+            yield _Job(str(pf.path), pf.name, base, None if rdf else subject, None if rdf else object, validate, wiki, rdf,
+                       not rdf and _unchanged(pf.path, store))
 
     # Jobs are made one at a time as the workers take them, so 100k pages cost no 100k objects here.
     todo: Iterator[_Job] = (job for raw in paths for job in jobs_of(raw))
@@ -509,7 +522,9 @@ def ingest(
         store.write_batch([(d.graph, d.quads, d.triples) for d in batch], replace, [revision(d) for d in batch])
         t2 = perf_counter()
         stages["load"] += t2 - t
-        outcome.report.extend(check_store(store, [d.graph for d in batch], {d.graph: d.name for d in batch}))
+        if checker:
+            names = {d.graph: d.name for d in batch}
+            outcome.report.extend(checker.check((c for d in batch for c in d.checks), names))
         stages["check"] += perf_counter() - t2
         outcome.quads += sum(d.count for d in batch)
         outcome.replaced += len(replace)
@@ -589,7 +604,6 @@ def ingest(
         if pool:
             pool.close()
             pool.join()
-        _KNOWN_CHECKSUMS = frozenset()
     store.flush()
     outcome.seconds = perf_counter() - start
     outcome.stages = stages
@@ -619,6 +633,9 @@ def load_rdf_pages(path: Path, store: "Store", outcome: IngestOutcome) -> None:
     items = sorted(graphs.items())
     replace = {g for g, _ in items if store.checksum_of(g) is not None}
     outcome.quads += store.replace_pages(items, replace)
+    from .storecheck import check_store
+
+    outcome.report.extend(check_store(store, [g for g, _ in items]))  # exports bring relations too: the full rules
     for g, _ in items:
         if g in replace:
             outcome.replaced += 1

@@ -227,6 +227,8 @@ class RemoteStore(Store):
             self._update(" ; ".join(f"DROP SILENT GRAPH {_iri(g)}" for g in names))
         return len(names)
 
+    db_is_local = False
+
     @property
     def db(self) -> ox.Store:
         """:raises StoreError: always; what needs the embedded database (``serve``) needs a store folder."""
@@ -265,6 +267,11 @@ class RemoteStore(Store):
             if isinstance(g, ox.NamedNode):
                 found[g.value] = PageInfo(g.value, name.value if name is not None else "", row["checksum"].value)
         return found
+
+    def has_checksum(self, checksum: str) -> bool:
+        if getattr(self, "_checksums", None) is None:
+            self._checksums = {info.checksum for info in self.pages().values()}
+        return checksum in self._checksums
 
     def checksum_of(self, graph: str) -> str | None:
         """The checksum of one page on the server, or None."""

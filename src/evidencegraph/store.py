@@ -90,6 +90,7 @@ class Store:
     """
 
     history: History | None = None  # the revisions beside a local store (None for a remote one)
+    db_is_local = True  # self.db is the embedded database (a remote store has none)
 
     def __init__(self, path: Path, create: bool = False, read_only: bool = False):
         self.path = path
@@ -234,6 +235,13 @@ class Store:
             if isinstance(g, ox.NamedNode) and q.subject == g:
                 found[g.value] = PageInfo(g.value, names.get(g.value, ""), str(q.object.value))  # type: ignore[union-attr]
         return found
+
+    def has_checksum(self, checksum: str) -> bool:
+        """Whether a current page has this checksum (an index lookup on the value)."""
+        for q in self.db.quads_for_pattern(None, _CHECKSUM, ox.Literal(checksum), None):
+            if q.subject == q.graph_name:
+                return True
+        return False
 
     def checksum_of(self, graph: str) -> str | None:
         """The checksum of one page in the store, or None (an index lookup, not a scan)."""
