@@ -16,7 +16,7 @@ from typing import Any, BinaryIO, Callable, Iterator
 import click
 
 from . import __version__
-from .errors import EvidenceGraphError, UsageError
+from .errors import EvidenceGraphError, QueryError, UsageError
 
 FORMAT_NAMES = ["turtle", "jsonld", "nt", "nq", "trig", "xml"]
 
@@ -27,6 +27,18 @@ class Failed(click.ClickException):
     exit_code = 1
 
 
+class BadQuery(click.ClickException):
+    """A query that does not parse or is refused: ``error: …`` (and a caret line), exit 2, no usage banner."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        first, _, rest = self.message.partition("\n")
+        click.echo(f"error: {first}", err=True)
+        if rest:
+            click.echo("       " + rest.replace("\n", "\n       "), err=True)
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the library's errors into click errors with the right exit code."""
 
@@ -34,6 +46,8 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except QueryError as e:
+            raise BadQuery(str(e)) from None
         except UsageError as e:
             raise click.UsageError(str(e)) from None
         except EvidenceGraphError as e:
@@ -93,18 +107,36 @@ def entity_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def report_outcome(outcome: Any, quiet: bool = False) -> None:
-    """Parse warnings, validation results (one line each) and errors, on stderr."""
-    for w in outcome.warnings:
-        click.echo(f"warning: {w}", err=True)
+def report_outcome(outcome: Any, quiet: bool = False, verbose: bool = False) -> None:
+    """Warnings and validation results grouped by kind (``verbose``: one line each), then errors, on stderr.
+
+    ``quiet``: errors only.
+    """
+    from .console import warning_lines
+
     if not quiet:
-        for r in outcome.report.results:
-            where = f"{r.file}:{r.line}" if r.line else (r.file or "")
-            click.echo(f"{r.severity.lower()}: {where}: {r.message} [{r.focus}]", err=True)
+        for line in warning_lines(outcome.warnings, outcome.report.results, verbose or _verbose()):
+            click.echo(line, err=True)
     for name in outcome.refused:
         click.echo(f"refused: {name}: does not conform (--strict)", err=True)
     for e in outcome.errors:
         click.echo(f"error: {e}", err=True)
+
+
+def _verbose() -> bool:
+    """``evidencegraph -v …``: the group's option."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.find_root().params.get("verbose"))
+
+
+def result_counts(outcome: Any) -> str:
+    """"N violations, M warnings" (parse warnings counted with the validation warnings), or ""."""
+    from .console import plural
+
+    warnings = len(outcome.report.warnings) + len(outcome.warnings)
+    if not (outcome.report.results or outcome.warnings):
+        return ""
+    return f"{plural(len(outcome.report.violations), 'violation')}, {plural(warnings, 'warning')}"
 
 
 def finish(outcome: Any, done: str) -> None:
@@ -117,8 +149,8 @@ def finish(outcome: Any, done: str) -> None:
         parts.append(f"{len(outcome.refused)} refused for not conforming")
     elif outcome.nonconforming:
         parts.append(f"{outcome.nonconforming} do not conform (kept; --strict leaves them out)")
-    if outcome.report.results:
-        parts.append(f"{len(outcome.report.violations)} violations, {len(outcome.report.warnings)} warnings")
+    if result_counts(outcome):
+        parts.append(result_counts(outcome))
     line = "; ".join(parts)
     if outcome.failed or outcome.refused or outcome.nonconforming:
         raise Failed(line)
@@ -160,6 +192,7 @@ def cli(verbose: int) -> None:
 @rdf_output_options
 @page_options
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the closing line on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="Every warning and validation result (else one line per kind).")
 @handle_errors
 def convert(
     pages: tuple[str, ...],
@@ -172,6 +205,7 @@ def convert(
     strict: bool,
     glob: str,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Convert PAGES (files or folders) to RDF, on stdout or -o FILE; no store.
 
@@ -184,7 +218,7 @@ def convert(
     rdf = choose_rdf_format(fmt, output, default="turtle")
     with output_stream(output) as out:
         outcome = run(pages, rdf, out, base_from_env(base), subject, object_, validate, strict, glob=glob)
-    report_outcome(outcome, quiet)
+    report_outcome(outcome, quiet, verbose)
     finish(outcome, "converted")
 
 
@@ -230,7 +264,7 @@ def validate(
             data, input_format, subject, object_, base_from_env(base), glob, sys.stdin.buffer, engine
         )
     else:
-        from .store import validate_store
+        from .pipeline import validate_store
 
         outcome = validate_store(store_dir, engine)
     report = outcome.report
@@ -287,7 +321,9 @@ def store_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 @page_options
 @click.option("--batch-size", default=500, show_default=True, help="Pages per bulk write (more: faster on big stores, more memory).")
 @click.option("-j", "--jobs", type=int, help="Worker processes for parsing and validation [default: the core count].")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-result lines; errors and the summary only.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, no warnings; errors and the summary only.")
+@click.option("-v", "--verbose", is_flag=True, help="Every warning and validation result (else one line per kind).")
+@click.option("--json", "as_json", is_flag=True, help="The summary as JSON on stdout (for scripts).")
 @handle_errors
 def ingest(
     paths: tuple[str, ...],
@@ -301,39 +337,60 @@ def ingest(
     batch_size: int,
     jobs: int | None,
     quiet: bool,
+    verbose: bool,
+    as_json: bool,
 ) -> None:
     """Load pages and folders into the store: parse, validate, load.
 
     Each page becomes its own named graph, written whole or not at all.  An
     unchanged page is skipped; a changed one replaces its graph.  Pages that do
     not conform are loaded with their violations reported (exit 1), or left out
-    with --strict.
+    with --strict.  Warnings of one kind are counted on one line (--verbose
+    lists them).
     """
+    from .console import Progress
     from .pipeline import base_from_env, ingest as run, iter_pages
-    from .store import open_store
+    from .stores import open_store
 
-    total = sum(1 for _ in iter_pages(paths, glob))
     show = not quiet and sys.stderr.isatty()
-    with open_store(store_dir, create=True) as store, (
-        click.progressbar(length=total, label="ingest", file=sys.stderr) if show else _no_bar()
-    ) as bar:
+    total = sum(1 for _ in iter_pages(paths, glob)) if show else 0
+    with open_store(store_dir, create=True) as store, (Progress(total) if show else _no_bar()) as bar:
         outcome = run(
             paths, store, base_from_env(base), subject, object_, validate, strict, glob, batch_size, bar.update, jobs
         )
     if outcome.recovered:
         click.echo(f"warning: rolled back {len(outcome.recovered)} pages of an interrupted ingest", err=True)
-    report_outcome(outcome, quiet)
+    report_outcome(outcome, quiet, verbose)
     summary = (
         f"{outcome.loaded} loaded, {outcome.replaced} replaced, {outcome.unchanged} unchanged, "
         f"{outcome.failed} failed"
         + (f", {len(outcome.refused)} refused" if outcome.refused else "")
         + f"; {outcome.quads} quads written in {outcome.seconds:.1f}s into {store.location}"
     )
-    if outcome.report.results:
-        summary += f"; {len(outcome.report.violations)} violations, {len(outcome.report.warnings)} warnings"
+    if result_counts(outcome):
+        summary += "; " + result_counts(outcome)
+    if as_json:
+        click.echo(json_summary(outcome, store.location))
     if outcome.failed or outcome.refused or outcome.nonconforming:
         raise Failed(summary)
     click.echo(summary, err=True)
+
+
+def json_summary(outcome: Any, location: str) -> str:
+    """An ingest's summary for scripts: counts, time, store, and warnings by kind."""
+    import json
+
+    from .console import counts
+
+    return json.dumps({
+        "loaded": outcome.loaded, "replaced": outcome.replaced, "unchanged": outcome.unchanged,
+        "failed": outcome.failed, "refused": len(outcome.refused), "quads": outcome.quads,
+        "seconds": round(outcome.seconds, 3), "store": location,
+        "violations": len(outcome.report.violations),
+        "warnings": len(outcome.report.warnings) + len(outcome.warnings),
+        "kinds": counts(outcome.warnings, outcome.report.results),
+        "errors": [str(e) for e in outcome.errors],
+    }, indent=2, ensure_ascii=False)
 
 
 class _NullBar:
@@ -361,7 +418,7 @@ def remove(pages: tuple[str, ...], store_dir: str | None) -> None:
     Entities, sources and facts stay while another page mentions them.
     """
     from .pipeline import remove as run
-    from .store import open_store
+    from .stores import open_store
 
     with open_store(store_dir) as store:
         removed, missing = run(pages, store)
@@ -374,17 +431,31 @@ def remove(pages: tuple[str, ...], store_dir: str | None) -> None:
     click.echo(f"{len(removed)} removed", err=True)
 
 
+def table_width() -> int | None:
+    """The terminal's width when stdout is one (or ``COLUMNS`` is set); else None: tables are not cut."""
+    import os
+    import shutil
+
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
+        return shutil.get_terminal_size((80, 24)).columns
+    return None
+
+
 @cli.command()
 @store_option
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "tsv"]), default="table", show_default=True,
+              help="table for people; json or tsv (with a header line) for scripts.")
 @handle_errors
-def pages(store_dir: str | None) -> None:
+def pages(store_dir: str | None, fmt: str) -> None:
     """List the pages in the store: file name, checksum, graph IRI."""
-    from .store import open_store
+    from .console import pages_output
+    from .stores import open_store
 
     with open_store(store_dir, read_only=True) as store:
         found = store.pages()
-    for g, info in sorted(found.items(), key=lambda kv: kv[1].name):
-        click.echo(f"{info.name}\t{info.checksum[:12]}\t{g}")
+    click.echo(pages_output(found.values(), fmt, table_width()), nl=False)
+    if fmt == "table":
+        click.echo(f"{len(found):,} page{'s' if len(found) != 1 else ''}", err=True)
 
 
 @cli.command()
@@ -414,7 +485,7 @@ def query(
     question are bound as RDF terms, never pasted into the query.
     """
     from .queries import parse_params, question, read_query, write_results
-    from .store import open_store
+    from .stores import open_store
 
     if name:
         if sparql:
@@ -424,7 +495,9 @@ def query(
     elif sparql:
         if params:
             raise UsageError("-p goes with --question")
-        text, substitutions = read_query(sparql), {}
+        from .sparql import explicit_star
+
+        text, substitutions = explicit_star(read_query(sparql)), {}
     else:
         raise UsageError("give a SPARQL query, @file.rq, - (stdin) or --question NAME")
     from .store import check_query
@@ -432,6 +505,9 @@ def query(
     check_query(text, allow_service)
     from .queries import is_graph_result
 
+    from time import perf_counter
+
+    start = perf_counter()
     with open_store(store_dir, read_only=True) as store, output_stream(output) as out:
         results = store.query(text, substitutions, allow_service)
         if is_graph_result(results):
@@ -444,15 +520,56 @@ def query(
                 raise UsageError(f"a CONSTRUCT result is a graph: use turtle, nt, xml or jsonld, not {rdf.name}")
             write_quads((ox.Quad(t.subject, t.predicate, t.object) for t in results), rdf, out)
         else:
-            write_results(results, fmt or "table", out)
+            rows = write_results(results, fmt or "table", out, table_width())
+            if (fmt or "table") == "table" and not isinstance(results, ox_boolean()):
+                out.flush()
+                click.echo(f"{rows:,} row{'s' if rows != 1 else ''} in {perf_counter() - start:.2f}s", err=True)
+                if rows == 0:
+                    click.echo(empty_hint(store, name, substitutions), err=True)
+
+
+def ox_boolean() -> type:
+    import pyoxigraph as ox
+
+    return ox.QueryBoolean
+
+
+def empty_hint(store: Any, name: str | None, substitutions: dict[str, Any]) -> str:
+    """Why an answer may be empty: a label that matches nothing, with the closest labels."""
+    from .answers import suggest_labels
+    from .queries import question
+
+    if name:
+        for p in question(name).params:
+            if p.kind == "label" and p.name in substitutions:
+                value = str(substitutions[p.name].value)
+                close = suggest_labels(store, value)
+                if close:
+                    return f"no answer: no entity is labelled {value!r}; did you mean {' or '.join(close)}?"
+                if close == [] and not _has_label(store, value):
+                    return f"no answer: no entity is labelled {value!r}; list some with: evidencegraph query -Q top-entities"
+    return "no answer: the query matched nothing"
+
+
+def _has_label(store: Any, value: str) -> bool:
+    import pyoxigraph as ox
+
+    return bool(store.query("ASK { ?e rdfs:label ?l FILTER (?l = ?v) }".replace("?v", str(ox.Literal(value)))))
 
 
 @cli.command()
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people; json (name, description, params, sparql) for scripts.")
 @handle_errors
-def questions() -> None:
+def questions(fmt: str) -> None:
     """List the named questions and their parameters."""
-    from .queries import questions as all_questions
+    from .queries import questions as all_questions, questions_json
 
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(questions_json(), indent=2, ensure_ascii=False))
+        return
     for q in all_questions().values():
         params = " ".join(f"-p {p.name}=…" for p in q.params)
         click.echo(f"{q.name}{'  ' + params if params else ''}")
@@ -472,7 +589,7 @@ def export(store_dir: str | None, fmt: str | None, output: str | None, page: str
     nq, trig and jsonld keep the page graphs; turtle, nt and xml get their union.
     """
     from .formats import choose_rdf_format
-    from .store import open_store
+    from .stores import open_store
 
     rdf = choose_rdf_format(fmt, output, default="nq")
     with open_store(store_dir, read_only=True) as store:
@@ -491,15 +608,23 @@ def export(store_dir: str | None, fmt: str | None, output: str | None, page: str
 @rdf_output_options
 @handle_errors
 def stats(store_dir: str | None, fmt: str | None, output: str | None) -> None:
-    """A VoID description of the store: triples, pages, entities, facts, sources; per class and property."""
+    """Describe the store: triples, pages, entities, facts, sources; per class and property.
+
+    -f table (the default on stdout) or json; or an RDF format for the VoID description.
+    """
     from .formats import choose_rdf_format
-    from .stats import void_description
-    from .store import open_store
+    from .stats import stats_json, stats_table, void_description
+    from .stores import open_store
     from .writers import write_quads
 
-    rdf = choose_rdf_format(fmt, output, default="turtle")
     with open_store(store_dir, read_only=True) as store:
         quads = void_description(store)
+    if fmt in ("table", "json") or (fmt is None and output is None):
+        text = stats_json(quads) if fmt == "json" else stats_table(quads, table_width())
+        with output_stream(output) as out:
+            out.write(text.encode("utf-8"))
+        return
+    rdf = choose_rdf_format(fmt, output, default="turtle")
     with output_stream(output) as out:
         write_quads(quads, rdf, out)
 

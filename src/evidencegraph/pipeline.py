@@ -624,3 +624,11 @@ def validate_store_graphs(store: "Store", engine: str = "fast") -> Outcome:
         report.results = [r if r.file else _with_file(r, info.name) for r in report.results]
         outcome.report.extend(report)
     return outcome
+
+
+def validate_store(location: str | None, engine: str = "fast") -> Outcome:
+    """Validate every page graph of the store at ``location`` (see validate_store_graphs)."""
+    from .stores import open_store
+
+    with open_store(location, read_only=True) as store:
+        return validate_store_graphs(store, engine)
