@@ -103,7 +103,9 @@ class Group:
 
     severity: str  # warning | violation
     kind: str
-    lines: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # each in full, as --verbose prints them
+    places: list[str] = field(default_factory=list)  # where each is (page, or page:line)
+    example: str = ""  # the first one's message (a validation result's)
 
 
 def warning_kind(text: str) -> str:
@@ -121,27 +123,36 @@ def grouped(warnings: Sequence[str], results: Sequence[Any]) -> list[Group]:
     """Parse warnings and validation results, grouped by kind (in order of first appearance)."""
     groups: dict[tuple[str, str], Group] = {}
     for w in warnings:
-        groups.setdefault(("warning", warning_kind(w)), Group("warning", warning_kind(w))).lines.append(w)
+        kind = warning_kind(w)
+        g = groups.setdefault(("warning", kind), Group("warning", kind))
+        g.lines.append(w)
+        g.places.append(w.split(": ", 1)[0] if ": " in w else "")
     for r in results:
         severity = "violation" if r.severity == "Violation" else "warning"
         kind = r.constraint or r.shape or r.component
         where = f"{r.file}:{r.line}" if r.line else (r.file or "")
-        groups.setdefault((severity, kind), Group(severity, kind)).lines.append(f"{where}: {r.message} [{r.focus}]")
+        g = groups.setdefault((severity, kind), Group(severity, kind, example=r.message))
+        g.lines.append(f"{where}: {r.message} [{r.focus}]")
+        g.places.append(where)
     return list(groups.values())
 
 
 def warning_lines(warnings: Sequence[str], results: Sequence[Any], verbose: bool = False) -> list[str]:
-    """Violations one line each; warnings one line per kind (its count and first case), or with ``verbose`` one each.
+    """Violations one line each; warnings one line per kind (count, where, an example), or with ``verbose`` one each.
 
-    >>> print("\\n".join(warning_lines(["a.txt: 'A' is a guess", "b.txt: 'B' is a guess"], [])))
-    warning: 2 × … is a guess, e.g. a.txt: 'A' is a guess (--verbose lists all)
+    >>> for line in warning_lines(["a.txt: 'A' is a guess", "b.txt: 'B' is a guess"], []):
+    ...     print(line)
+    warning: 2 × … is a guess: a.txt, b.txt (--verbose lists them)
     """
     out = []
     for g in grouped(warnings, results):
         if verbose or len(g.lines) == 1 or g.severity == "violation":
             out += [f"{g.severity}: {line}" for line in g.lines]
-        else:
-            out.append(f"{g.severity}: {len(g.lines)} × {g.kind}, e.g. {g.lines[0]} (--verbose lists all)")
+            continue
+        places = list(dict.fromkeys(p for p in g.places if p))
+        where = ", ".join(places[:3]) + (f" and {len(places) - 3:,} more" if len(places) > 3 else "")
+        example = f"; e.g. {g.example}" if g.example else ""
+        out.append(f"{g.severity}: {len(g.lines):,} × {g.kind}: {where}{example} (--verbose lists them)")
     return out
 
 
