@@ -128,7 +128,7 @@ def page(title: str, body: str, iri: str | None = None, doc_path: str | None = N
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{esc(title)} · evidencegraph</title><style>{CSS}</style>{head}</head><body>"
+        f'<title>{esc(title)} · evidencegraph</title><link rel="icon" href="data:,"><style>{CSS}</style>{head}</head><body>'
         '<header><nav><a href="/">evidencegraph</a><a href="/doc/page/">pages</a><a href="/question/">questions</a>'
         '<a href="/ontology">ontology</a><a href="/.well-known/void">VoID</a><a href="/sparql">SPARQL service</a>'
         "</nav></header>"

@@ -48,13 +48,6 @@ def store_path(path: str | os.PathLike[str] | None = None) -> Path:
     return Path(path or os.environ.get("EVIDENCEGRAPH_STORE") or ".evidencegraph")
 
 
-def open_store(location: str | os.PathLike[str] | None = None, create: bool = False, read_only: bool = False) -> "Store":
-    """Moved to ``stores.open_store``; kept until the server imports it from there."""
-    from .stores import open_store as opener
-
-    return opener(location, create, read_only)
-
-
 @dataclass(frozen=True)
 class PageInfo:
     graph: str

@@ -141,20 +141,26 @@ def questions_page() -> str:
     return page("Named questions", f"<ul class=\"questions\">{''.join(items)}</ul>")
 
 
-def question_page(renderer: Renderer, question: Any, values: dict[str, str], results: Any, max_rows: int) -> str:
-    """A named question's answer for browsers: the form again, then the rows, IRIs shown by their labels."""
+def question_form_html(question: Any, values: dict[str, str] | None = None) -> str:
+    """A named question's description and a form for its parameters."""
+    values = values or {}
     inputs = "".join(
         f'<label>{esc(p.name)} <input name="{esc(p.name)}" value="{esc(values.get(p.name, ""))}" '
         f'placeholder="{esc(p.help)}" required></label> ' for p in question.params)
-    form = (f'<form method="get" action="/question/{esc(question.name)}">{inputs}'
-            f'<button type="submit">ask</button></form>' if question.params else "")
+    return (f"<p>{esc(question.description)}</p>" + (f'<form method="get" action="/question/{esc(question.name)}">'
+            f'{inputs}<button type="submit">ask</button></form>' if question.params else ""))
+
+
+def question_page(renderer: Renderer, question: Any, values: dict[str, str], results: Any, max_rows: int) -> str:
+    """A named question's answer for browsers: the form again, then the rows, IRIs shown by their labels."""
+    form = question_form_html(question, values)
     table, count, cut = results_table(renderer, results, max_rows)
     note = f"{count:,} row{'s' if count != 1 else ''}" + (f" (cut at {max_rows:,})" if cut else "")
     links = (f'<p class="formats">this answer as: '
              + "".join(f'<a href="?{esc(_query(values, fmt))}">{label}</a>'
                        for fmt, label in (("json", "SPARQL JSON"), ("csv", "CSV"), ("tsv", "TSV"))) + "</p>")
     sparql = f"<details><summary>the SPARQL</summary><pre>{esc(question.sparql)}</pre></details>"
-    return page(question.name, f"<p>{esc(question.description)}</p>{form}{links}<p class=\"muted\">{note}</p>"
+    return page(question.name, f"{form}{links}<p class=\"muted\">{note}</p>"
                 f"{table}{sparql}")
 
 

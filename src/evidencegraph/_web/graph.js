@@ -20,7 +20,8 @@
   var cy = cytoscape({
     container: holder,
     elements: elements,
-    wheelSensitivity: 0.3,
+    maxZoom: 1.6,
+    minZoom: 0.2,
     style: [
       { selector: 'node', style: { 'label': 'data(label)', 'font-size': 11, 'text-wrap': 'wrap',
           'text-max-width': 110, 'background-color': '#6b8fd6', 'width': 18, 'height': 18,
@@ -34,8 +35,9 @@
     ],
     layout: { name: g.layout || 'concentric', animate: false, padding: 20,
               concentric: function (n) { return n.data('focus') ? 2 : 1; }, levelWidth: function () { return 1; },
-              minNodeSpacing: 30 },
+              minNodeSpacing: 90, spacingFactor: 1.2 },
   });
+  cy.fit(undefined, 40);  // maxZoom keeps a few nodes at reading size
   cy.on('tap', 'node, edge', function (ev) {
     var href = ev.target.data('href');
     if (href) { window.location.href = href; }

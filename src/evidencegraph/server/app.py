@@ -41,6 +41,8 @@ def create_app(store: Store, settings: Settings) -> Any:
             try:
                 return await fn(ctx, request)
             except Problem as p:
+                if p.status == 404 and pages.wants_html(request):
+                    return pages.not_found(request, p)
                 return PlainTextResponse(p.message + "\n", p.status, headers=p.headers)
             except EvidenceGraphError as e:
                 return PlainTextResponse(f"{e}\n", 400)
@@ -63,7 +65,9 @@ def create_app(store: Store, settings: Settings) -> Any:
         Route("/doc/{rest:path}", guarded(pages.document), methods=read),
         Route("/ontology", guarded(pages.ontology), methods=read),
         Route("/.well-known/void", guarded(pages.void), methods=read),
+        Route("/question/", guarded(pages.questions), methods=read),
         Route("/question/{name}", guarded(protocol.question), methods=read),
+        Route("/assets/{name:path}", guarded(pages.asset), methods=read),
     ]
     methods = ["GET", "HEAD", "POST"] + (["PUT", "DELETE"] if settings.allow_update else [])
     middleware = [
@@ -73,7 +77,10 @@ def create_app(store: Store, settings: Settings) -> Any:
             expose_headers=[TRUNCATED_HEADER, "Location", "Warning", "Vary"], max_age=3600,
         )
     ]
-    app = Starlette(routes=routes, middleware=middleware)
+    async def missing(request: Any, exc: Exception) -> Any:
+        return await guarded(pages.nowhere)(request)
+
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers={404: missing})
     app.state.context = ctx
     return app
 
@@ -112,7 +119,7 @@ def run(
     import uvicorn
 
     from ..pipeline import base_from_env
-    from ..store import open_store
+    from ..stores import open_store
 
     token = os.environ.get("EVIDENCEGRAPH_TOKEN") or None
     if allow_update and not token:

@@ -5,11 +5,10 @@ document), ``/doc/…`` (HTML or RDF by negotiation), ``/ontology``,
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .context import Context, Settings
+from .context import Context
 from .iris import uri_to_iri
 from .negotiation import DOCUMENT_TYPES, GRAPH_TYPES, HTML, RESULT_TYPES, choose, forced_format
 from .problem import Problem
@@ -52,7 +51,7 @@ async def document(ctx: Context, request: Any) -> Any:
         def render() -> str | None:
             r = Renderer(ctx.db, ctx.paths.local)
             if uri_to_iri(rest) in ("page", "page/"):
-                return r.page_list()
+                return r.page_list(dict(parse_qsl(request.url.query)))
             return r.document(iri, doc_path)
 
         text = await ctx.in_worker(render)
@@ -87,6 +86,16 @@ async def void(ctx: Context, request: Any) -> Any:
     """``/.well-known/void``: the VoID description of the store."""
     from ..stats import void_description
 
+    if wants_html(request):
+        from starlette.responses import HTMLResponse
+
+        from ..webpages import void_page
+
+        def html() -> str:
+            return void_page(void_description(ctx.store, ctx.settings.base + "void"))
+
+        text = await ctx.in_worker(html, timeout=max(ctx.settings.timeout, 60.0))
+        return HTMLResponse(text, headers={"Vary": "Accept"})
     media = _media(request, GRAPH_TYPES)
 
     def build() -> Answer:
@@ -96,72 +105,61 @@ async def void(ctx: Context, request: Any) -> Any:
 
 
 async def home(ctx: Context, request: Any) -> Any:
+    """``/``: the query page (YASGUI, or a plain editor when the build had no npm)."""
     from starlette.responses import HTMLResponse
 
-    return HTMLResponse(home_page(ctx.settings))
+    from ..webpages import query_page
+
+    return HTMLResponse(query_page(ctx.settings.max_rows, ctx.settings.timeout))
 
 
-def home_page(settings: Settings) -> str:
-    from ..linked import esc, page
-    from ..queries import questions
+async def questions(ctx: Context, request: Any) -> Any:
+    """``/question/``: the named questions, each with a form (HTML; JSON for scripts)."""
+    from starlette.responses import HTMLResponse, JSONResponse
 
-    items = []
-    for q in questions().values():
-        inputs = "".join(
-            f'<label>{esc(p.name)} <input name="{esc(p.name)}" placeholder="{esc(p.help)}" required></label> '
-            for p in q.params)
-        items.append(
-            f'<li><form class="question" data-name="{esc(q.name)}"><b>{esc(q.name)}</b> — {esc(q.description)}<br>'
-            f'{inputs}<button type="submit">run</button> '
-            f'<button type="button" class="edit" data-sparql="{esc(q.sparql)}">edit as SPARQL</button></form></li>')
-    script = """
-const out = document.getElementById('out');
-function show(res, data) {
-  if (!res.ok) { out.innerHTML = ''; const p = document.createElement('pre'); p.textContent = res.status + ' ' + data; out.append(p); return; }
-  const cut = res.headers.get('X-Evidencegraph-Truncated');
-  const ct = res.headers.get('Content-Type') || '';
-  out.innerHTML = '';
-  if (cut) { const w = document.createElement('p'); w.textContent = 'Results cut at ' + cut + ' rows.'; out.append(w); }
-  if (!ct.startsWith('application/sparql-results+json')) { const p = document.createElement('pre'); p.textContent = data; out.append(p); return; }
-  const j = JSON.parse(data);
-  if ('boolean' in j) { out.textContent = String(j.boolean); return; }
-  const t = document.createElement('table'), h = t.insertRow();
-  for (const v of j.head.vars) { const th = document.createElement('th'); th.textContent = v; h.append(th); }
-  for (const b of j.results.bindings) { const r = t.insertRow();
-    for (const v of j.head.vars) { const c = r.insertCell(), x = b[v];
-      if (!x) continue;
-      if (x.type === 'uri') { const a = document.createElement('a'); a.href = local(x.value); a.textContent = x.value; c.append(a); }
-      else c.textContent = x.value; } }
-  const n = document.createElement('p'); n.textContent = j.results.bindings.length + ' rows'; out.append(n, t);
-}
-const BASE = %s;
-function local(iri) { return iri.startsWith(BASE) ? '/doc/' + iri.slice(BASE.length) : iri; }
-async function run(url, opts) {
-  out.textContent = 'running…';
-  try { const res = await fetch(url, opts); show(res, await res.text()); } catch (e) { out.textContent = String(e); }
-}
-document.getElementById('query').addEventListener('submit', ev => { ev.preventDefault();
-  const accept = document.getElementById('accept').value;
-  run('/sparql', {method: 'POST', headers: {'Content-Type': 'application/sparql-query', 'Accept': accept},
-                  body: document.getElementById('sparql').value}); });
-for (const f of document.querySelectorAll('form.question')) {
-  f.addEventListener('submit', ev => { ev.preventDefault();
-    run('/question/' + f.dataset.name + '?' + new URLSearchParams(new FormData(f)), {headers: {'Accept': 'application/sparql-results+json'}}); });
-  f.querySelector('.edit').addEventListener('click', () => { document.getElementById('sparql').value = f.querySelector('.edit').dataset.sparql; window.scrollTo(0, 0); });
-}
-""" % json.dumps(settings.base)
-    options = "".join(f'<option value="{m}">{m}</option>' for m in RESULT_TYPES + GRAPH_TYPES)
-    body = (
-        '<form id="query"><textarea id="sparql" rows="10" spellcheck="false">'
-        "PREFIX eg: &lt;https://w3id.org/evidencegraph#&gt;\nPREFIX rdfs: &lt;http://www.w3.org/2000/01/rdf-schema#&gt;\n\n"
-        "SELECT ?entity ?label WHERE { ?entity a eg:Entity ; rdfs:label ?label } ORDER BY ?label LIMIT 100</textarea>"
-        f'<p><button type="submit">Run query</button> as <select id="accept">{options}</select> '
-        f'<span class="muted">POST /sparql · results cut at {settings.max_rows} rows · time limit {settings.timeout:g} s</span></p></form>'
-        '<div id="out"></div><h2>Named questions</h2><ul>' + "".join(items) + "</ul>"
-        '<h2>Browse</h2><ul><li><a href="/doc/page/">all pages</a></li><li><a href="/ontology">the ontology</a></li>'
-        '<li><a href="/.well-known/void">VoID description</a></li><li><a href="/sparql">service description</a> '
-        '(SPARQL 1.1 Protocol endpoint: <code>/sparql</code>; Graph Store: <code>/store</code>)</li></ul>'
-        f"<script>{script}</script>"
-    )
-    return page("evidencegraph", body)
+    from ..queries import questions_json
+    from ..webpages import questions_page
 
+    if wants_html(request):
+        return HTMLResponse(questions_page(), headers={"Vary": "Accept"})
+    return JSONResponse(questions_json(), headers={"Vary": "Accept"})
+
+
+async def asset(ctx: Context, request: Any) -> Any:
+    """``/assets/…``: the front end's scripts and the third-party files, from the package."""
+    from starlette.responses import Response
+
+    from ..webassets import asset as find
+
+    found = find(request.path_params["name"])
+    if found is None:
+        raise Problem(404, f"no such file: {request.url.path}")
+    body, media = found
+    return Response(body, media_type=media, headers={"Cache-Control": "public, max-age=3600"})
+
+
+def wants_html(request: Any) -> bool:
+    """A browser: ``format=html``, or an Accept that prefers HTML to every RDF and results type."""
+    return choose_html(request.headers.get("accept"), parse_qsl(request.url.query))
+
+
+def choose_html(accept: str | None, params: list[tuple[str, str]]) -> bool:
+    from .negotiation import negotiate
+
+    forced = forced_format(params)
+    if forced:
+        return forced[1] == HTML
+    return bool(accept) and "html" in (accept or "") and negotiate(accept, [HTML, *GRAPH_TYPES, *RESULT_TYPES]) == HTML
+
+
+def not_found(request: Any, problem: Problem) -> Any:
+    from starlette.responses import HTMLResponse
+
+    from ..webpages import not_found_page
+
+    return HTMLResponse(not_found_page(request.url.path, problem.message), 404, headers={"Vary": "Accept"})
+
+
+async def nowhere(ctx: Context, request: Any) -> Any:
+    """No route: a 404 (HTML for browsers)."""
+    raise Problem(404, f"nothing here: {request.url.path}; the query page is at /")

@@ -125,12 +125,46 @@ async def question(ctx: Context, request: Any) -> Any:
     try:
         subs = q.bind(dict(params))
     except UsageError as e:
+        from .pages import wants_html
+
+        if wants_html(request) and not params:
+            return await question_form(q)
         raise Problem(400, str(e)) from None
     deadline = time.monotonic() + ctx.settings.timeout
+    from .pages import wants_html
+
+    if wants_html(request):
+        return await question_html(ctx, q, dict(params), subs)
     answer = await ctx.in_worker(
         run_query, ctx.db, q.sparql, request.headers.get("accept"), forced_format(parse_qsl(request.url.query)),
         ctx.settings.max_rows, deadline, None, None, subs, None)
     return ctx.respond(answer)
+
+
+async def question_form(q: Any) -> Any:
+    from starlette.responses import HTMLResponse
+
+    from ..linked import page
+    from ..webpages import question_form_html
+
+    return HTMLResponse(page(q.name, question_form_html(q)), headers={"Vary": "Accept"})
+
+
+async def question_html(ctx: Context, q: Any, values: dict[str, str], subs: dict[str, Any]) -> Any:
+    """A named question for a browser: its form, its answer as a table of labelled links (no RDF download)."""
+    from starlette.responses import HTMLResponse
+
+    from ..linked import Renderer
+    from ..webpages import question_page
+
+    def render() -> str:
+        from ..sparql import PREDECLARED
+
+        variables = {ox.Variable(k): v for k, v in subs.items()}
+        results = ctx.db.query(q.sparql, prefixes=PREDECLARED, substitutions=variables or None)
+        return question_page(Renderer(ctx.db, ctx.paths.local), q, values, results, ctx.settings.max_rows)
+
+    return HTMLResponse(await ctx.in_worker(render), headers={"Vary": "Accept"})
 
 
 # --- /update ------------------------------------------------------------------------------

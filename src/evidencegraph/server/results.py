@@ -26,6 +26,7 @@ from .negotiation import (
     TRUNCATED_HEADER,
     Forced,
     choose,
+    negotiate,
     rdf_format_for,
 )
 from .problem import Problem, QueryTimeout
@@ -93,10 +94,13 @@ def run_query(
         kwargs["named_graphs"] = named_graphs or []
     if substitutions:
         kwargs["substitutions"] = {ox.Variable(k): v for k, v in substitutions.items()}
+    from ..errors import QueryError
+    from ..sparql import typed_query
+
     try:
-        results = db.query(sparql, base_iri=base_iri, **kwargs)
-    except SyntaxError as e:
-        raise Problem(400, f"SPARQL syntax error: {e}") from None
+        results = typed_query(db, sparql, base_iri=base_iri, **kwargs)  # the contract's prefixes declared
+    except QueryError as e:
+        raise Problem(400, str(e)) from None
     except (OSError, ValueError, TypeError) as e:
         raise Problem(400, f"the query failed: {e}") from None
     _check(deadline)
@@ -135,7 +139,12 @@ def run_query(
                     f"<!-- {note} -->\n".encode() + data)
         return Answer(200, data, media, headers)
     # CONSTRUCT / DESCRIBE
-    media = choose(accept, forced, GRAPH_TYPES, 1)
+    try:
+        media = choose(accept, forced, GRAPH_TYPES, 1)
+    except Problem:
+        if negotiate(accept, RESULT_TYPES) is None:
+            raise
+        media = GRAPH_TYPES[0]  # a client that asked for SPARQL results (a form's default) gets the graph in Turtle
     quads: list[ox.Quad] = []
     truncated = False
     try:
