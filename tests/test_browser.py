@@ -97,11 +97,19 @@ def screenshot(driver, name: str) -> Path:
 
 
 def readme_screenshot(driver, name: str, height: int) -> None:
-    """The top of the page, at 3/4 size, for the README (``docs/NAME``; committed, so kept small)."""
+    """The top of the page, at 3/4 size, for the README: ``tests/artifacts/readme-NAME``, and with
+    ``EVIDENCEGRAPH_README_SCREENSHOTS=1`` the committed ``docs/NAME`` (so a test run leaves git clean)."""
+    import os
+
     shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "clip": {
         "x": 0, "y": 0, "width": 1280, "height": height, "scale": 0.75}})
-    DOCS.mkdir(exist_ok=True)
-    (DOCS / name).write_bytes(base64.b64decode(shot["data"]))
+    data = base64.b64decode(shot["data"])
+    assert data.startswith(PNG_MAGIC)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"readme-{name}").write_bytes(data)
+    if os.environ.get("EVIDENCEGRAPH_README_SCREENSHOTS"):
+        DOCS.mkdir(exist_ok=True)
+        (DOCS / name).write_bytes(data)
 
 
 def yasgui(driver, url: str):

@@ -488,18 +488,35 @@ def ingest(
 
     batch: list[_Done] = []
 
-    def flush() -> None:
-        if not batch:
-            return
+    # The store is written in a thread of its own (pyoxigraph lets go of the GIL while it loads), so this
+    # loop keeps taking pages from the workers, and the progress callback keeps counting them, during a
+    # write.  One write at a time, in order: a batch waits for the one before it (at most two in memory).
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    writer = ThreadPoolExecutor(1, thread_name_prefix="evidencegraph-store-writer")
+    writing: list[Future[None]] = []
+
+    def write(pages: list[_Done]) -> None:
         t = perf_counter()
-        replace = [d.graph for d in batch if d.replaces]
-        store.write_batch([(d.graph, d.quads, d.triples) for d in batch], replace)
+        replace = [d.graph for d in pages if d.replaces]
+        store.write_batch([(d.graph, d.quads, d.triples) for d in pages], replace)
         stages["load"] += perf_counter() - t
-        outcome.quads += sum(d.count for d in batch)
+        outcome.quads += sum(d.count for d in pages)
         outcome.replaced += len(replace)
-        outcome.loaded += len(batch) - len(replace)
-        log.info("wrote %d pages (%d so far)", len(batch), outcome.loaded + outcome.replaced)
-        batch.clear()
+        outcome.loaded += len(pages) - len(replace)
+        log.info("wrote %d pages (%d so far)", len(pages), outcome.loaded + outcome.replaced)
+
+    def wait() -> None:
+        while writing:
+            writing.pop().result()  # a failed write raises here
+
+    def flush(then_wait: bool = False) -> None:
+        if batch:
+            wait()
+            writing.append(writer.submit(write, list(batch)))
+            batch.clear()
+        if then_wait:
+            wait()
 
     jobs = jobs or default_jobs()
     pool = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 and len(first) > 1 else None
@@ -523,7 +540,7 @@ def ingest(
             for k, v in done.times.items():
                 stages[k] += v
             if done.rdf:
-                flush()  # the pages so far first: one writer, in order
+                flush(then_wait=True)  # the pages so far first: one writer, in order
                 try:
                     load_rdf_pages(Path(done.path), store, outcome)
                 except EvidenceGraphError as e:
@@ -543,8 +560,9 @@ def ingest(
             batch.append(done)
             if len(batch) >= batch_size:
                 flush()
-        flush()
+        flush(then_wait=True)
     finally:
+        writer.shutdown(wait=True)
         if pool:
             pool.close()
             pool.join()
