@@ -174,3 +174,11 @@ def test_a_long_page_list_pages_and_filters(tmp_path, client):
         assert "1,901–2,000 of 2,000" in last and "page-1999.txt" in last and "next →" not in last
         one = client.get(root + "/doc/page/", params={"q": "page-0042"}, headers=HTML).text
         assert one.count('<td><a href="/doc/page/') == 1 and "page-0042.txt" in one
+        # the one source all 2,000 facts come from: what points at it is paged too
+        source = re.search(r'href="(/doc/source/[^"]+)"', client.get(root + "/doc/page/page-0001.txt", headers=HTML).text).group(1)
+        doc = client.get(root + source, headers=HTML).text
+        incoming = doc[doc.index("What points here"):]
+        assert "1–100 of more" in incoming and f'href="{source}?from=100"' in incoming
+        assert incoming.count("<tr><td>") == 100 and len(doc) < 400_000
+        later = client.get(root + source, params={"from": "100"}, headers=HTML).text
+        assert "101–200 of more" in later[later.index("What points here"):]

@@ -144,6 +144,15 @@ class Renderer:
         self.db = db
         self.local = local
         self._labels: dict[str, str] = {}
+        self.params: dict[str, str] = {}
+        self.doc_path = ""
+
+    def offset(self, key: str) -> int:
+        """A paging parameter of the request (``?from=``, ``?facts=``): a whole number, else 0."""
+        try:
+            return max(int(self.params.get(key, "0")), 0)
+        except ValueError:
+            return 0
 
     # -- terms
 
@@ -228,21 +237,32 @@ class Renderer:
             rows.append([self.link(q.predicate, compact(q.predicate.value)), self.link(q.object)])
         return self.table(["property", "value"], rows, "no statements")
 
-    def incoming(self, node: ox.NamedNode) -> str:
-        rows = []
-        for i, q in enumerate(self.db.quads_for_pattern(None, None, node, DEFAULT)):
-            if i >= MAX_INCOMING:
-                rows.append([f'<span class="muted">… more than {MAX_INCOMING}; use SPARQL</span>', ""])
-                break
-            rows.append([self.link(q.subject), self.link(q.predicate, compact(q.predicate.value))])
-        return self.table(["from", "property"], rows, "nothing points here")
+    def incoming(self, node: ox.NamedNode, doc_path: str = "", start: int = 0, size: int = 100) -> str:
+        """What points at the node, ``size`` at a time from ``start`` (``?from=N``), each by its label."""
+        from itertools import islice
+
+        quads = self.db.quads_for_pattern(None, None, node, DEFAULT)
+        shown = list(islice(quads, start, start + size + 1))
+        more = len(shown) > size
+        rows = [[self.link(q.subject), self.link(q.predicate, compact(q.predicate.value))] for q in shown[:size]]
+        links = []
+        if start > 0:
+            links.append(f'<a href="{esc(doc_path)}?from={max(start - size, 0)}">← previous</a>')
+        if rows:
+            links.append(f"<span>{start + 1:,}–{start + len(rows):,}{' of more' if more else ''}</span>")
+        if more:
+            links.append(f'<a href="{esc(doc_path)}?from={start + size}">next →</a>')
+        nav = f'<p class="pager">{"".join(links)}</p>' if (start or more) else ""
+        return nav + self.table(["from", "property"], rows, "nothing points here")
 
     # -- documents
 
-    def document(self, iri: str, doc_path: str) -> str | None:
-        """The HTML page for an IRI, or None when the store knows nothing of it."""
+    def document(self, iri: str, doc_path: str, params: dict[str, str] | None = None) -> str | None:
+        """The HTML page for an IRI, or None when the store knows nothing of it (``params``: ``from``, the
+        first of the things pointing here to show)."""
         if not exists(self.db, iri):
             return None
+        self.params, self.doc_path = params or {}, doc_path
         node = ox.NamedNode(iri)
         types = self.types(iri)
         sections = []
@@ -262,7 +282,8 @@ class Renderer:
         kinds = ", ".join(self.link(ox.NamedNode(t)) for t in sorted(types))
         body = (f"<p>{kinds}</p>" if kinds else "") + "".join(sections)
         body += "<h2>All statements</h2>" + self.properties(node)
-        body += "<h2>What points here</h2>" + self.incoming(node)
+        start = self.offset("from")
+        body += "<h2>What points here</h2>" + self.incoming(node, doc_path, start)
         return page(title, body, iri, doc_path)
 
     def entity(self, iri: str) -> str:
@@ -370,11 +391,16 @@ class Renderer:
                           ("published", EG + "published")):
             for v in self.values(iri, prop):
                 dl.append(f"<dt>{key}</dt><dd>{self.link(v)}</dd>")
+        from .pictures import pager
+
+        start, size = self.offset("facts"), 100
+        total = int(self.rows(f"PREFIX eg: <{EG}> SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE {{ ?f eg:fromSource {s} }}")[0]["n"].value)
         rows = self.rows(f"""
             PREFIX eg: <{EG}>
             SELECT ?f ?text ?type WHERE {{ ?f eg:fromSource {s} OPTIONAL {{ ?f eg:text ?text }} OPTIONAL {{ ?f eg:factType ?type }} }}
-            ORDER BY ?type ?text""")
-        return f"<dl>{''.join(dl)}</dl><h2>Facts from this source</h2>" + self.table(
+            ORDER BY ?type ?text ?f LIMIT {size} OFFSET {start}""")
+        nav = pager(self.doc_path, start, size, total, {}, "facts")
+        return f"<dl>{''.join(dl)}</dl><h2>Facts from this source</h2>" + nav + self.table(
             ["fact", "type"], [[self.link(x["f"], x["text"].value if x["text"] else None),
                                 self.link(x["type"]) if x["type"] else ""] for x in rows], "no facts")
 

@@ -125,7 +125,7 @@ def entity_pages_and_sources(r: Renderer, iri: str) -> str:
     return f"<h2>On pages</h2>{pages}<h2>Sources of its facts</h2>{sources}"
 
 
-def pager(path: str, start: int, size: int, total: int, keep: dict[str, str]) -> str:
+def pager(path: str, start: int, size: int, total: int, keep: dict[str, str], key: str = "start") -> str:
     """Links to the previous and next ``size`` items of a list of ``total``.
 
     >>> pager("/doc/page/", 100, 100, 250, {})
@@ -135,8 +135,8 @@ def pager(path: str, start: int, size: int, total: int, keep: dict[str, str]) ->
         return f'<p class="pager muted"><span>{total:,} in all</span></p>' if total else ""
     parts = []
     if start > 0:
-        parts.append(f'<a href="{path}?{urlencode({**keep, "start": max(start - size, 0)})}">← previous</a>')
+        parts.append(f'<a href="{path}?{urlencode({**keep, key: max(start - size, 0)})}">← previous</a>')
     parts.append(f"<span>{start + 1:,}–{min(start + size, total):,} of {total:,}</span>")
     if start + size < total:
-        parts.append(f'<a href="{path}?{urlencode({**keep, "start": start + size})}">next →</a>')
+        parts.append(f'<a href="{path}?{urlencode({**keep, key: start + size})}">next →</a>')
     return f'<p class="pager">{"".join(parts)}</p>'

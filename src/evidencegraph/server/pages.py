@@ -52,7 +52,7 @@ async def document(ctx: Context, request: Any) -> Any:
             r = Renderer(ctx.db, ctx.paths.local)
             if uri_to_iri(rest) in ("page", "page/"):
                 return r.page_list(dict(parse_qsl(request.url.query)))
-            return r.document(iri, doc_path)
+            return r.document(iri, doc_path, dict(parse_qsl(request.url.query)))
 
         text = await ctx.in_worker(render)
         if text is None:
