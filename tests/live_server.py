@@ -12,7 +12,7 @@ from typing import Iterator
 import uvicorn
 
 from evidencegraph.server import Settings, create_app
-from evidencegraph.store import open_store
+from evidencegraph.stores import open_store
 
 
 @contextmanager

@@ -1,10 +1,12 @@
 """``evidencegraph serve`` in a real browser: headless Chromium, driven by Selenium.
 
-The home page runs a named question (its form, a real click, results drawn by
-the page's script with fetch), a one-click question's result links lead to an
-entity page, and ``/id/…`` answers 303 to the entity's document.  The
-assertions are on the DOM the browser rendered; screenshots are kept in
-``tests/artifacts/`` (git-ignored; CI can upload them).
+The query page is YASGUI, served from the package: a query typed into its
+editor runs, a 10,000-row result pages, a CONSTRUCT shows its graph (no 406),
+a named question opens as a tab; an entity page draws its neighbourhood
+(one node per neighbour) and links on; ``/id/…`` answers 303 to the entity's
+document.  The assertions are on the DOM the browser rendered; screenshots
+are kept in ``tests/artifacts/`` (git-ignored; CI can upload them), and the
+README's two (``docs/``) are made here too.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs
 them); without them the tests are skipped.  Nothing is downloaded at run time:
@@ -42,6 +44,11 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 ARTIFACTS = Path(__file__).parent / "artifacts"
 WAIT = 20  # seconds; the machine may be busy
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+DOCS = Path(__file__).parent.parent / "docs"
+pytestmark = pytest.mark.skipif(not __import__("evidencegraph.webassets").webassets.has_yasgui(),
+                                reason="the package was built without npm: no YASGUI to test (see hatch_build.py)")
 
 
 @pytest.fixture(scope="module")
@@ -89,51 +96,143 @@ def screenshot(driver, name: str) -> Path:
     return path
 
 
-def result_table(driver) -> tuple[list[str], list[list[str]]]:
-    """Wait for the home page's script to draw the results; return (headers, rows) as rendered text."""
-    table = WebDriverWait(driver, WAIT).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#out table")))
-    headers = [th.text for th in table.find_elements(By.CSS_SELECTOR, "th")]
-    rows = [[td.text for td in tr.find_elements(By.CSS_SELECTOR, "td")] for tr in table.find_elements(By.CSS_SELECTOR, "tr")[1:]]
-    return headers, rows
+def readme_screenshot(driver, name: str, height: int) -> None:
+    """The top of the page, at 3/4 size, for the README: ``tests/artifacts/readme-NAME``, and with
+    ``EVIDENCEGRAPH_README_SCREENSHOTS=1`` the committed ``docs/NAME`` (so a test run leaves git clean)."""
+    import os
+
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "clip": {
+        "x": 0, "y": 0, "width": 1280, "height": height, "scale": 0.75}})
+    data = base64.b64decode(shot["data"])
+    assert data.startswith(PNG_MAGIC)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"readme-{name}").write_bytes(data)
+    if os.environ.get("EVIDENCEGRAPH_README_SCREENSHOTS"):
+        DOCS.mkdir(exist_ok=True)
+        (DOCS / name).write_bytes(data)
 
 
-def question_form(driver, name: str):
-    return driver.find_element(By.CSS_SELECTOR, f'form.question[data-name="{name}"]')
+def yasgui(driver, url: str):
+    """Open the query page and wait for YASGUI to be drawn."""
+    driver.get(url + "/")
+    WebDriverWait(driver, WAIT).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#yasgui .CodeMirror")))
+    assert not driver.find_element(By.ID, "plain").is_displayed()  # the plain editor is hidden under YASGUI
+    return driver
 
 
-def test_home_page_runs_a_named_question(browser, url):
-    browser.get(url + "/")
-    assert browser.title.startswith("evidencegraph")
-    assert browser.find_element(By.ID, "sparql").is_displayed()
-    form = question_form(browser, "relations-of-entity")
-    field = form.find_element(By.NAME, "entity")
-    field.send_keys("Belgium")
-    form.find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
-    headers, rows = result_table(browser)
-    assert headers[:2] == ["entity", "relation"] and "score" in headers and "other" in headers
-    assert rows and all(r[headers.index("entity")] == "Belgium" for r in rows)
-    assert "European Union" in [r[headers.index("other")] for r in rows]
-    scores = [float(r[headers.index("score")]) for r in rows]
-    assert scores == sorted(scores, reverse=True)
-    count = browser.find_element(By.CSS_SELECTOR, "#out p").text
-    assert count == f"{len(rows)} rows"
-    # the page stayed where it was: the question ran through fetch, not a navigation
-    assert browser.current_url.rstrip("/") == url
-    screenshot(browser, "home-question")
+def type_query(driver, text: str) -> None:
+    """Type a query into YASGUI's editor as a person would (select all, then keys), and run it with its button."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    editor = driver.find_element(By.CSS_SELECTOR, "#yasgui .CodeMirror")
+    editor.click()
+    ActionChains(driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(Keys.DELETE).perform()
+    driver.execute_script("window.egYasgui.getTab().getYasqe().setValue('')")  # CodeMirror's own auto-close off
+    ActionChains(driver).send_keys(text).perform()
+    typed = driver.execute_script("return window.egYasgui.getTab().getYasqe().getValue()")
+    # YASQE declares the prefixes a query uses as they are typed (from this server's list): the query follows them
+    assert " ".join(typed.split()).endswith(" ".join(text.split())), typed
+    [b for b in driver.find_elements(By.CSS_SELECTOR, "#yasgui .yasqe_queryButton") if b.is_displayed()][0].click()
 
 
-def test_named_question_links_to_an_entity_page(browser, url):
-    browser.get(url + "/")
-    question_form(browser, "top-entities").find_element(By.CSS_SELECTOR, 'button[type="submit"]').click()
-    headers, rows = result_table(browser)
-    assert {"Belgium", "European Union"} <= {r[headers.index("label")] for r in rows}
-    # the entity column holds links to the server's own documents; follow Belgium's with a click
-    link = next(a for a in browser.find_elements(By.CSS_SELECTOR, "#out table a") if a.text.endswith("/entity/belgium"))
-    assert link.get_attribute("href") == url + "/doc/entity/belgium"
-    link.click()
-    WebDriverWait(browser, WAIT).until(EC.url_to_be(url + "/doc/entity/belgium"))
+def results_info(driver) -> str:
+    """Wait for YASR's result line ("N results in T seconds") in the tab shown, and return it."""
+    def shown(d):
+        chips = [e.text for e in d.find_elements(By.CSS_SELECTOR, ".yasr_response_chip") if e.is_displayed()]
+        return chips[0] if chips and "result" in chips[0] else None
+
+    return str(WebDriverWait(driver, WAIT).until(shown))
+
+
+def table_rows(driver) -> list[list[str]]:
+    """YASR's table as text; typed literals (``"7"^^xsd:integer``) as their value."""
+    import re
+
+    return [[re.sub(r'^"(.*)"\^\^\S+$', r"\1", td.text) for td in tr.find_elements(By.TAG_NAME, "td")]
+            for tr in driver.find_elements(By.CSS_SELECTOR, ".yasr table.dataTable tbody tr")]
+
+
+def test_query_typed_in_yasgui_runs(browser, url):
+    yasgui(browser, url)
+    # nothing on the page comes from another host: scripts and styles are served by the package
+    sources = browser.execute_script("return [...document.querySelectorAll('script[src], link[href]')].map(e => e.src || e.href)")
+    assert sources and all(s.startswith(url) or s.startswith("data:") for s in sources)
+    type_query(browser, "SELECT ?label WHERE { ?e a eg:Entity ; rdfs:label ?label } ORDER BY ?label")
+    assert results_info(browser).startswith("9 results")
+    rows = table_rows(browser)
+    assert [r[1] for r in rows][:3] == ["Belgium", "Côte d’Ivoire", "European Union"]
+    screenshot(browser, "yasgui-select")
+
+
+def test_a_10000_row_result_pages(browser, url):
+    yasgui(browser, url)
+    digits = " ".join(str(i) for i in range(100))
+    type_query(browser, f"SELECT ?n WHERE {{ VALUES ?a {{ {digits} }} VALUES ?b {{ {digits} }} "
+                        "BIND (100 * ?a + ?b AS ?n) } ORDER BY ?n")
+    assert results_info(browser).startswith("10000 results")
+    assert browser.find_elements(By.CSS_SELECTOR, ".yasr table.dataTable tbody tr"), "no table drawn"
+    first = table_rows(browser)
+    assert first[0][1] == "0" and len(first) == 50  # YASR shows 50 rows a page
+    browser.find_element(By.CSS_SELECTOR, ".yasr .dt-paging-button.next").click()
+    WebDriverWait(browser, WAIT).until(lambda d: table_rows(d)[0][1] == "50")
+    browser.find_element(By.CSS_SELECTOR, ".yasr .dt-paging-button.last").click()
+    WebDriverWait(browser, WAIT).until(lambda d: table_rows(d)[-1][1] == "9999")
+    screenshot(browser, "yasgui-paged")
+
+
+def test_construct_shows_a_graph_without_406(browser, url):
+    yasgui(browser, url)
+    type_query(browser, "CONSTRUCT { ?e rdfs:label ?label } WHERE { ?e a eg:Entity ; rdfs:label ?label }")
+    info = results_info(browser)
+    assert "results" in info and "406" not in browser.find_element(By.CSS_SELECTOR, ".yasr").text
+    rows = table_rows(browser)
+    assert any(r[2] == "rdfs:label" and "Belgium" in r[3] for r in rows), rows[:3]
+    browser.find_element(By.CSS_SELECTOR, ".yasr .select_response").click()  # the graph as the server sent it (N-Triples, YASGUI's Accept)
+    WebDriverWait(browser, WAIT).until(lambda d: "Belgium" in d.find_element(By.CSS_SELECTOR, ".yasr").text)
+    assert "<http://www.w3.org/2000/01/rdf-schema#label>" in browser.find_element(By.CSS_SELECTOR, ".yasr").text
+    screenshot(browser, "yasgui-construct")
+
+
+def test_named_question_opens_as_a_tab(browser, url):
+    yasgui(browser, url)
+    browser.find_element(By.XPATH, "//button[@class='example' and .='relations-of-entity']").click()
+    WebDriverWait(browser, WAIT).until(
+        lambda d: "relations-of-entity" in d.find_element(By.CSS_SELECTOR, "#yasgui .tabsList .active").text)
+    text = browser.execute_script("return window.egYasgui.getTab().getYasqe().getValue()")
+    assert 'VALUES ?entity { "Belgium" }' in text
+    shown = [b for b in browser.find_elements(By.CSS_SELECTOR, "#yasgui .yasqe_queryButton") if b.is_displayed()]
+    shown[0].click()  # the new tab's button (each tab has its own editor)
+    WebDriverWait(browser, WAIT).until(lambda d: any(
+        e.is_displayed() and e.text.startswith("3 results") for e in d.find_elements(By.CSS_SELECTOR, ".yasr_response_chip")))
+    screenshot(browser, "yasgui-question")
+    readme_screenshot(browser, "query-page.png", 900)
+
+
+def test_entity_page_draws_its_neighbourhood(browser, url):
+    browser.get(url + "/doc/entity/belgium")
     assert_entity_page(browser)
+    WebDriverWait(browser, WAIT).until(lambda d: d.execute_script("return !!window.egGraph"))
+    table = browser.find_element(By.XPATH, "//h2[.='Relations, ranked by score']/following-sibling::table[1]")
+    neighbours = {tr.find_elements(By.TAG_NAME, "td")[3].text for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")}
+    labels = browser.execute_script("return window.egGraph.nodes().map(n => n.data('label'))")
+    assert sorted(labels) == sorted(neighbours | {"Belgium"})  # one node per neighbour, and the entity
+    assert browser.execute_script("return window.egGraph.edges().length") == len(neighbours)
+    assert browser.find_element(By.ID, "graph").is_displayed()
     screenshot(browser, "entity-belgium")
+    readme_screenshot(browser, "entity-page.png", 1000)
+    # a click on a neighbour's node opens its page
+    browser.execute_script("window.egGraph.nodes().filter(n => n.data('label') === 'France').emit('tap')")
+    WebDriverWait(browser, WAIT).until(EC.url_to_be(url + "/doc/entity/france"))
+
+
+def test_pages_list_pages_and_filters(browser, url):
+    browser.get(url + "/doc/page/?q=belgium")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table tbody tr")
+    assert len(rows) == 3 and all("Belgium" in r.text for r in rows)
+    browser.get(url + "/doc/entity/Atlantis")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Not found"
+    assert browser.find_element(By.LINK_TEXT, "the query page")
 
 
 def test_id_redirects_to_the_entity_document(browser, url):

@@ -10,7 +10,7 @@ import pytest
 
 import evidencegraph
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(evidencegraph.__path__, "evidencegraph.") if m.name != "evidencegraph.__main__")
+MODULES = sorted(m.name for m in pkgutil.walk_packages(evidencegraph.__path__, "evidencegraph.") if m.name != "evidencegraph.__main__")
 
 
 @pytest.mark.parametrize("name", MODULES)

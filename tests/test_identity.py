@@ -75,8 +75,8 @@ def test_two_exports_of_one_page_are_one_page_with_two_revisions(runner, tmp_pat
     result = invoke(runner, "ingest", str(tmp_path / "b"), "--store", str(store), "-q")
     assert result.exit_code == 0 and "0 loaded, 1 replaced" in result.stderr, result.output
 
-    pages = invoke(runner, "pages", "--store", str(store)).stdout.splitlines()
-    assert len(pages) == 1 and pages[0].endswith(ID + "page/ghana--togo")
+    pages = json.loads(invoke(runner, "pages", "--store", str(store), "-f", "json").stdout)
+    assert len(pages) == 1 and pages[0]["graph"] == ID + "page/ghana--togo"
     # one node per fact, the shared one with both its sources; the stance is the current page's
     facts = q(runner, store, f"SELECT ?f (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?f a <{EG}Fact> ; <{EG}fromSource> ?s }} GROUP BY ?f")
     assert len(facts) == 3
@@ -118,7 +118,7 @@ def test_one_file_through_two_folder_arguments(runner, tmp_path):
     invoke(runner, "ingest", str(tmp_path / "nest"), "--store", str(store), "-q")
     result = invoke(runner, "ingest", str(tmp_path / "nest" / "sub"), "--store", str(store), "-q")
     assert "0 loaded, 0 replaced, 1 unchanged" in result.stderr
-    assert len(invoke(runner, "pages", "--store", str(store)).stdout.splitlines()) == 1
+    assert len(json.loads(invoke(runner, "pages", "--store", str(store), "-f", "json").stdout)) == 1
     result = invoke(runner, "remove", str(tmp_path / "nest"), "--store", str(store))  # a folder, written another way
     assert result.exit_code == 0 and "removed p.txt" in result.stderr
 
@@ -228,8 +228,8 @@ def test_generated_reexports_merge_without_contradictions(runner, tmp_path):
     current = {Path(p).name: p for p in again}
     from evidencegraph.render import render_graph
 
-    for line in invoke(runner, "pages", "--store", str(store)).stdout.splitlines():
-        name, _, graph = line.split("\t")
+    for row in json.loads(invoke(runner, "pages", "--store", str(store), "-f", "json").stdout):
+        name, graph = row["name"], row["graph"]
         source = current.get(name) or next(p for p in originals if p.name == name)
         expected = normalise_page_text(source.read_text(encoding="utf-8-sig"))
         assert render_graph(quads, graph) == expected, name

@@ -185,8 +185,8 @@ def test_export_of_a_missing_page(runner, stores):
 
 
 def test_pages_validate_and_stats(runner, stores):
-    local, remote = same(runner, stores, "pages")
-    assert remote == local and len(remote.splitlines()) == 6
+    local, remote = same(runner, stores, "pages", "-f", "tsv")
+    assert remote == local and len(remote.splitlines()) == 7  # a header and 6 pages
     url, path = stores
     a, b = (invoke(runner, "validate", "-f", "json", "--store", s) for s in (str(path), url))
     assert a.exit_code == b.exit_code == 1

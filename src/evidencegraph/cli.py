@@ -16,7 +16,17 @@ from typing import Any, BinaryIO, Callable, Iterator
 import click
 
 from . import __version__
-from .errors import EvidenceGraphError, UsageError
+from .cliout import (
+    BadQuery,
+    empty_hint,
+    json_summary,
+    ox_boolean,
+    report_outcome,
+    result_counts,
+    table_width,
+    _no_bar,
+)
+from .errors import EvidenceGraphError, QueryError, UsageError
 
 FORMAT_NAMES = ["turtle", "jsonld", "nt", "nq", "trig", "xml"]
 
@@ -34,6 +44,8 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except QueryError as e:
+            raise BadQuery(str(e)) from None
         except UsageError as e:
             raise click.UsageError(str(e)) from None
         except EvidenceGraphError as e:
@@ -93,20 +105,6 @@ def entity_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def report_outcome(outcome: Any, quiet: bool = False) -> None:
-    """Parse warnings, validation results (one line each) and errors, on stderr."""
-    for w in outcome.warnings:
-        click.echo(f"warning: {w}", err=True)
-    if not quiet:
-        for r in outcome.report.results:
-            where = f"{r.file}:{r.line}" if r.line else (r.file or "")
-            click.echo(f"{r.severity.lower()}: {where}: {r.message} [{r.focus}]", err=True)
-    for name in outcome.refused:
-        click.echo(f"refused: {name}: does not conform (--strict)", err=True)
-    for e in outcome.errors:
-        click.echo(f"error: {e}", err=True)
-
-
 def finish(outcome: Any, done: str) -> None:
     """The closing line and exit code of a run over pages."""
     total = outcome.failed + len(outcome.pages) + len(outcome.refused)
@@ -117,8 +115,8 @@ def finish(outcome: Any, done: str) -> None:
         parts.append(f"{len(outcome.refused)} refused for not conforming")
     elif outcome.nonconforming:
         parts.append(f"{outcome.nonconforming} do not conform (kept; --strict leaves them out)")
-    if outcome.report.results:
-        parts.append(f"{len(outcome.report.violations)} violations, {len(outcome.report.warnings)} warnings")
+    if result_counts(outcome):
+        parts.append(result_counts(outcome))
     line = "; ".join(parts)
     if outcome.failed or outcome.refused or outcome.nonconforming:
         raise Failed(line)
@@ -168,6 +166,7 @@ def cli(verbose: int) -> None:
 @rdf_output_options
 @page_options
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the closing line on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="Every warning and validation result (else one line per kind).")
 @handle_errors
 def convert(
     pages: tuple[str, ...],
@@ -181,6 +180,7 @@ def convert(
     strict: bool,
     glob: str,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Convert PAGES (files or folders) to RDF, on stdout or -o FILE; no store.
 
@@ -193,7 +193,7 @@ def convert(
     rdf = choose_rdf_format(fmt, output, default="turtle")
     with output_stream(output) as out:
         outcome = run(pages, rdf, out, base_from_env(base), subject, object_, validate, strict, glob=glob, wiki=wiki)
-    report_outcome(outcome, quiet)
+    report_outcome(outcome, quiet, verbose)
     finish(outcome, "converted")
 
 
@@ -242,7 +242,7 @@ def validate(
             data, input_format, subject, object_, base_from_env(base), glob, sys.stdin.buffer, engine
         )
     else:
-        from .store import validate_store
+        from .pipeline import validate_store
 
         outcome = validate_store(store_dir, engine, full)
     report = outcome.report
@@ -300,7 +300,9 @@ def store_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 @page_options
 @click.option("--batch-size", default=500, show_default=True, help="Pages per bulk write (more: faster on big stores, more memory).")
 @click.option("-j", "--jobs", type=int, help="Worker processes for parsing and validation [default: the core count].")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-result lines; errors and the summary only.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, no warnings; errors and the summary only.")
+@click.option("-v", "--verbose", is_flag=True, help="Every warning and validation result (else one line per kind).")
+@click.option("--json", "as_json", is_flag=True, help="The summary as JSON on stdout (for scripts).")
 @handle_errors
 def ingest(
     paths: tuple[str, ...],
@@ -315,6 +317,8 @@ def ingest(
     batch_size: int,
     jobs: int | None,
     quiet: bool,
+    verbose: bool,
+    as_json: bool,
 ) -> None:
     """Load pages and folders into the store: parse, validate, load.
 
@@ -322,23 +326,23 @@ def ingest(
     whole or not at all.  An unchanged page is skipped; a changed one becomes
     the page's current revision, the old one kept as history.  Pages that do
     not conform are loaded with their violations reported (exit 1), or left out
-    with --strict.
+    with --strict.  Warnings of one kind are counted on one line (--verbose
+    lists them).
     """
+    from .console import Progress
     from .pipeline import base_from_env, ingest as run, iter_pages
-    from .store import open_store
+    from .stores import open_store
 
-    total = sum(1 for _ in iter_pages(paths, glob))
     show = not quiet and sys.stderr.isatty()
-    with open_store(store_dir, create=True) as store, (
-        click.progressbar(length=total, label="ingest", file=sys.stderr) if show else _no_bar()
-    ) as bar:
+    total = sum(1 for _ in iter_pages(paths, glob)) if show else 0
+    with open_store(store_dir, create=True) as store, (Progress(total) if show else _no_bar()) as bar:
         outcome = run(
             paths, store, base_from_env(base), subject, object_, validate, strict, glob, batch_size, bar.update, jobs,
             wiki=wiki,
         )
     if outcome.recovered:
         click.echo(f"warning: rolled back {len(outcome.recovered)} pages of an interrupted ingest", err=True)
-    report_outcome(outcome, quiet)
+    report_outcome(outcome, quiet, verbose)
     summary = (
         f"{outcome.loaded} loaded, {outcome.replaced} replaced, {outcome.unchanged} unchanged, "
         + (f"{outcome.archived} kept as history, " if outcome.archived else "")
@@ -346,26 +350,13 @@ def ingest(
         + (f", {len(outcome.refused)} refused" if outcome.refused else "")
         + f"; {outcome.quads} quads written in {outcome.seconds:.1f}s into {store.location}"
     )
-    if outcome.report.results:
-        summary += f"; {len(outcome.report.violations)} violations, {len(outcome.report.warnings)} warnings"
+    if result_counts(outcome):
+        summary += "; " + result_counts(outcome)
+    if as_json:
+        click.echo(json_summary(outcome, store.location))
     if outcome.failed or outcome.refused or outcome.nonconforming:
         raise Failed(summary)
     click.echo(summary, err=True)
-
-
-class _NullBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def __enter__(self) -> "_NullBar":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-def _no_bar() -> _NullBar:
-    return _NullBar()
 
 
 @cli.command()
@@ -378,7 +369,7 @@ def remove(pages: tuple[str, ...], store_dir: str | None) -> None:
     Entities, sources and facts stay while another page mentions them.
     """
     from .pipeline import remove as run
-    from .store import open_store
+    from .stores import open_store
 
     with open_store(store_dir) as store:
         removed, missing = run(pages, store)
@@ -393,15 +384,19 @@ def remove(pages: tuple[str, ...], store_dir: str | None) -> None:
 
 @cli.command()
 @store_option
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "tsv"]), default="table", show_default=True,
+              help="table for people; json or tsv (with a header line) for scripts.")
 @handle_errors
-def pages(store_dir: str | None) -> None:
+def pages(store_dir: str | None, fmt: str) -> None:
     """List the pages in the store: file name, checksum, graph IRI."""
-    from .store import open_store
+    from .console import pages_output
+    from .stores import open_store
 
     with open_store(store_dir, read_only=True) as store:
         found = store.pages()
-    for g, info in sorted(found.items(), key=lambda kv: kv[1].name):
-        click.echo(f"{info.name}\t{info.checksum[:12]}\t{g}")
+    click.echo(pages_output(found.values(), fmt, table_width()), nl=False)
+    if fmt == "table":
+        click.echo(f"{len(found):,} page{'s' if len(found) != 1 else ''}", err=True)
 
 
 @cli.command()
@@ -431,7 +426,7 @@ def query(
     question are bound as RDF terms, never pasted into the query.
     """
     from .queries import parse_params, question, read_query, write_results
-    from .store import open_store
+    from .stores import open_store
 
     if name:
         if sparql:
@@ -441,7 +436,9 @@ def query(
     elif sparql:
         if params:
             raise UsageError("-p goes with --question")
-        text, substitutions = read_query(sparql), {}
+        from .sparql import explicit_star
+
+        text, substitutions = explicit_star(read_query(sparql)), {}
     else:
         raise UsageError("give a SPARQL query, @file.rq, - (stdin) or --question NAME")
     from .store import check_query
@@ -449,6 +446,9 @@ def query(
     check_query(text, allow_service)
     from .queries import is_graph_result
 
+    from time import perf_counter
+
+    start = perf_counter()
     with open_store(store_dir, read_only=True) as store, output_stream(output) as out:
         results = store.query(text, substitutions, allow_service)
         if is_graph_result(results):
@@ -461,15 +461,27 @@ def query(
                 raise UsageError(f"a CONSTRUCT result is a graph: use turtle, nt, xml or jsonld, not {rdf.name}")
             write_quads((ox.Quad(t.subject, t.predicate, t.object) for t in results), rdf, out)
         else:
-            write_results(results, fmt or "table", out)
+            rows = write_results(results, fmt or "table", out, table_width())
+            if (fmt or "table") == "table" and not isinstance(results, ox_boolean()):
+                out.flush()
+                click.echo(f"{rows:,} row{'s' if rows != 1 else ''} in {perf_counter() - start:.2f}s", err=True)
+                if rows == 0:
+                    click.echo(empty_hint(store, name, substitutions), err=True)
 
 
 @cli.command()
+@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people; json (name, description, params, sparql) for scripts.")
 @handle_errors
-def questions() -> None:
+def questions(fmt: str) -> None:
     """List the named questions and their parameters."""
-    from .queries import questions as all_questions
+    from .queries import questions as all_questions, questions_json
 
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(questions_json(), indent=2, ensure_ascii=False))
+        return
     for q in all_questions().values():
         params = " ".join(f"-p {p.name}=…" for p in q.params)
         click.echo(f"{q.name}{'  ' + params if params else ''}")
@@ -489,7 +501,7 @@ def export(store_dir: str | None, fmt: str | None, output: str | None, page: str
     nq, trig and jsonld keep the page graphs; turtle, nt and xml get their union.
     """
     from .formats import choose_rdf_format
-    from .store import open_store
+    from .stores import open_store
 
     rdf = choose_rdf_format(fmt, output, default="nq")
     with open_store(store_dir, read_only=True) as store:
@@ -510,15 +522,23 @@ def export(store_dir: str | None, fmt: str | None, output: str | None, page: str
 @rdf_output_options
 @handle_errors
 def stats(store_dir: str | None, fmt: str | None, output: str | None) -> None:
-    """A VoID description of the store: triples, pages, entities, facts, sources; per class and property."""
+    """Describe the store: triples, pages, entities, facts, sources; per class and property.
+
+    -f table (the default on stdout) or json; or an RDF format for the VoID description.
+    """
     from .formats import choose_rdf_format
-    from .stats import void_description
-    from .store import open_store
+    from .stats import stats_json, stats_table, void_description
+    from .stores import open_store
     from .writers import write_quads
 
-    rdf = choose_rdf_format(fmt, output, default="turtle")
     with open_store(store_dir, read_only=True) as store:
         quads = void_description(store)
+    if fmt in ("table", "json") or (fmt is None and output is None):
+        text = stats_json(quads) if fmt == "json" else stats_table(quads, table_width())
+        with output_stream(output) as out:
+            out.write(text.encode("utf-8"))
+        return
+    rdf = choose_rdf_format(fmt, output, default="turtle")
     with output_stream(output) as out:
         write_quads(quads, rdf, out)
 

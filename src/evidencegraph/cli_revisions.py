@@ -47,7 +47,7 @@ def history(page: str, store_dir: str | None, out_format: str) -> None:
 
     The current revision is what queries see; earlier ones are kept for diff.
     """
-    from .store import open_store
+    from .stores import open_store
 
     with open_store(store_dir, read_only=True) as store:
         g = _one_page(store, page)
@@ -86,7 +86,7 @@ def diff(pages: tuple[str, ...], store_dir: str | None, from_: str | None, to: s
     stances, and each relation's score, strength and summary.
     """
     from .revisions import diff_views, view
-    from .store import open_store
+    from .stores import open_store
 
     found: list[dict[str, Any]] = []
     with open_store(store_dir, read_only=True) as store:

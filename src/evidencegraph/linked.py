@@ -86,13 +86,20 @@ def ontology_quads() -> tuple[ox.Quad, ...]:
 # --- HTML -----------------------------------------------------------------------------
 
 CSS = """
-body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:70em;padding:1em 2em;color:#222}
+body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:74em;padding:1em 2em;color:#222;overflow-wrap:anywhere}
+@media (max-width:40em){body{padding:.5em}}
 a{color:#0645ad;text-decoration:none}a:hover{text-decoration:underline}
 header{border-bottom:1px solid #ddd;margin-bottom:1em;padding-bottom:.4em}
 header nav a{margin-right:1em}
 h1{font-size:1.5em;margin:.3em 0}h2{font-size:1.15em;margin-top:1.6em}
 .iri{font-family:ui-monospace,monospace;font-size:.85em;color:#555;word-break:break-all}
-table{border-collapse:collapse;width:100%;margin:.5em 0}
+table{border-collapse:collapse;width:100%;margin:.5em 0;display:block;overflow-x:auto}
+table thead,table tbody{width:100%}
+#graph{height:460px;border:1px solid #ddd;border-radius:4px;margin:.5em 0}
+.pager a,.pager span{margin-right:.8em}.filter input{width:20em;max-width:100%}
+.note{background:#fff8e1;border-left:3px solid #e0b000;padding:.4em .8em}
+button.example{margin:.2em .3em .2em 0}
+.legend span{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin:0 .3em 0 .8em;vertical-align:middle}
 th,td{border-bottom:1px solid #eee;padding:.3em .5em;text-align:left;vertical-align:top}
 th{background:#f6f6f6}
 .num{text-align:right;white-space:nowrap}.muted{color:#777}
@@ -110,7 +117,7 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def page(title: str, body: str, iri: str | None = None, doc_path: str | None = None) -> str:
+def page(title: str, body: str, iri: str | None = None, doc_path: str | None = None, head: str = "") -> str:
     formats = ""
     if doc_path:
         formats = '<p class="formats">this document as: ' + "".join(
@@ -121,9 +128,10 @@ def page(title: str, body: str, iri: str | None = None, doc_path: str | None = N
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{esc(title)} · evidencegraph</title><style>{CSS}</style></head><body>"
-        '<header><nav><a href="/">evidencegraph</a><a href="/doc/page/">pages</a><a href="/ontology">ontology</a>'
-        '<a href="/.well-known/void">VoID</a><a href="/sparql">SPARQL service</a></nav></header>'
+        f'<title>{esc(title)} · evidencegraph</title><link rel="icon" href="data:,"><style>{CSS}</style>{head}</head><body>'
+        '<header><nav><a href="/">evidencegraph</a><a href="/doc/page/">pages</a><a href="/question/">questions</a>'
+        '<a href="/ontology">ontology</a><a href="/.well-known/void">VoID</a><a href="/sparql">SPARQL service</a>'
+        "</nav></header>"
         f"<h1>{esc(title)}</h1>{head_iri}{formats}{body}"
         f'<footer class="muted"><p>evidencegraph {esc(__version__)}</p></footer></body></html>\n'
     )
@@ -136,6 +144,15 @@ class Renderer:
         self.db = db
         self.local = local
         self._labels: dict[str, str] = {}
+        self.params: dict[str, str] = {}
+        self.doc_path = ""
+
+    def offset(self, key: str) -> int:
+        """A paging parameter of the request (``?from=``, ``?facts=``): a whole number, else 0."""
+        try:
+            return max(int(self.params.get(key, "0")), 0)
+        except ValueError:
+            return 0
 
     # -- terms
 
@@ -157,9 +174,28 @@ class Renderer:
         if found is None and iri.startswith(EG):
             found = iri[len(EG):]
         if found is None:
-            found = compact(iri)
+            found = self._label_of_kind(iri)
         self._labels[iri] = found
         return found
+
+    def _label_of_kind(self, iri: str) -> str:
+        """A name for an IRI without a label: a relation by its entities, a fact by its text, a page by its
+        file, a page's part by the page and the part; else the IRI, prefixed when it can be."""
+        types = self.types(iri)
+        if EG + "Relation" in types:
+            return self.relation_title(iri)
+        if EG + "Fact" in types:
+            text = self.value(iri, EG + "text")
+            if text is not None:
+                words = str(text.value)
+                return words if len(words) <= 90 else words[:89] + "…"
+        name = self.value(iri, EG + "fileName")
+        if name is not None:
+            return str(name.value)
+        whole, sep, part = iri.partition("#")
+        if sep and part and self.db.contains_named_graph(ox.NamedNode(whole)):
+            return f"{self.label(ox.NamedNode(whole))} #{part}"
+        return compact(iri)
 
     def link(self, term: Any, text: str | None = None) -> str:
         if isinstance(term, ox.Literal):
@@ -201,21 +237,32 @@ class Renderer:
             rows.append([self.link(q.predicate, compact(q.predicate.value)), self.link(q.object)])
         return self.table(["property", "value"], rows, "no statements")
 
-    def incoming(self, node: ox.NamedNode) -> str:
-        rows = []
-        for i, q in enumerate(self.db.quads_for_pattern(None, None, node, DEFAULT)):
-            if i >= MAX_INCOMING:
-                rows.append([f'<span class="muted">… more than {MAX_INCOMING}; use SPARQL</span>', ""])
-                break
-            rows.append([self.link(q.subject), self.link(q.predicate, compact(q.predicate.value))])
-        return self.table(["from", "property"], rows, "nothing points here")
+    def incoming(self, node: ox.NamedNode, doc_path: str = "", start: int = 0, size: int = 100) -> str:
+        """What points at the node, ``size`` at a time from ``start`` (``?from=N``), each by its label."""
+        from itertools import islice
+
+        quads = self.db.quads_for_pattern(None, None, node, DEFAULT)
+        shown = list(islice(quads, start, start + size + 1))
+        more = len(shown) > size
+        rows = [[self.link(q.subject), self.link(q.predicate, compact(q.predicate.value))] for q in shown[:size]]
+        links = []
+        if start > 0:
+            links.append(f'<a href="{esc(doc_path)}?from={max(start - size, 0)}">← previous</a>')
+        if rows:
+            links.append(f"<span>{start + 1:,}–{start + len(rows):,}{' of more' if more else ''}</span>")
+        if more:
+            links.append(f'<a href="{esc(doc_path)}?from={start + size}">next →</a>')
+        nav = f'<p class="pager">{"".join(links)}</p>' if (start or more) else ""
+        return nav + self.table(["from", "property"], rows, "nothing points here")
 
     # -- documents
 
-    def document(self, iri: str, doc_path: str) -> str | None:
-        """The HTML page for an IRI, or None when the store knows nothing of it."""
+    def document(self, iri: str, doc_path: str, params: dict[str, str] | None = None) -> str | None:
+        """The HTML page for an IRI, or None when the store knows nothing of it (``params``: ``from``, the
+        first of the things pointing here to show)."""
         if not exists(self.db, iri):
             return None
+        self.params, self.doc_path = params or {}, doc_path
         node = ox.NamedNode(iri)
         types = self.types(iri)
         sections = []
@@ -235,7 +282,8 @@ class Renderer:
         kinds = ", ".join(self.link(ox.NamedNode(t)) for t in sorted(types))
         body = (f"<p>{kinds}</p>" if kinds else "") + "".join(sections)
         body += "<h2>All statements</h2>" + self.properties(node)
-        body += "<h2>What points here</h2>" + self.incoming(node)
+        start = self.offset("from")
+        body += "<h2>What points here</h2>" + self.incoming(node, doc_path, start)
         return page(title, body, iri, doc_path)
 
     def entity(self, iri: str) -> str:
@@ -255,7 +303,10 @@ class Renderer:
               self.link(r["r"], "relation")] for r in rows],
             "no relations",
         )
-        return f"<h2>Relations, ranked by score</h2>{table}"
+        from .pictures import entity_graph, graph_block, entity_pages_and_sources
+
+        picture = graph_block(entity_graph(self, iri, rows))
+        return f"{picture}<h2>Relations, ranked by score</h2>{table}" + entity_pages_and_sources(self, iri)
 
     def relation_title(self, iri: str) -> str:
         s, o, k = self.value(iri, EG + "subject"), self.value(iri, EG + "object"), self.value(iri, EG + "kind")
@@ -306,6 +357,9 @@ class Renderer:
             q.graph_name.value for q in self.db.quads_for_pattern(None, ox.NamedNode(EG + "states"), ox.NamedNode(iri), None)
             if isinstance(q.graph_name, ox.NamedNode)})
         out.append("<h2>Stated on</h2>" + self.table(["page"], [[self.link(ox.NamedNode(p))] for p in pages], "no page"))
+        from .pictures import graph_block, relation_graph
+
+        out.insert(1, graph_block(relation_graph(self, iri)))
         return "".join(out)
 
     def fact(self, iri: str) -> str:
@@ -337,11 +391,16 @@ class Renderer:
                           ("published", EG + "published")):
             for v in self.values(iri, prop):
                 dl.append(f"<dt>{key}</dt><dd>{self.link(v)}</dd>")
+        from .pictures import pager
+
+        start, size = self.offset("facts"), 100
+        total = int(self.rows(f"PREFIX eg: <{EG}> SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE {{ ?f eg:fromSource {s} }}")[0]["n"].value)
         rows = self.rows(f"""
             PREFIX eg: <{EG}>
             SELECT ?f ?text ?type WHERE {{ ?f eg:fromSource {s} OPTIONAL {{ ?f eg:text ?text }} OPTIONAL {{ ?f eg:factType ?type }} }}
-            ORDER BY ?type ?text""")
-        return f"<dl>{''.join(dl)}</dl><h2>Facts from this source</h2>" + self.table(
+            ORDER BY ?type ?text ?f LIMIT {size} OFFSET {start}""")
+        nav = pager(self.doc_path, start, size, total, {}, "facts")
+        return f"<dl>{''.join(dl)}</dl><h2>Facts from this source</h2>" + nav + self.table(
             ["fact", "type"], [[self.link(x["f"], x["text"].value if x["text"] else None),
                                 self.link(x["type"]) if x["type"] else ""] for x in rows], "no facts")
 
@@ -386,14 +445,32 @@ class Renderer:
                            + self.properties(ox.NamedNode(part), node) + "</section>")
         return "".join(out)
 
-    def page_list(self) -> str:
-        rows = self.rows(f"""
-            PREFIX eg: <{EG}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-            SELECT ?g ?name ?label WHERE {{ GRAPH ?g {{ ?g a eg:Page OPTIONAL {{ ?g eg:fileName ?name }} OPTIONAL {{ ?g rdfs:label ?label }} }} }}
-            ORDER BY ?name""")
-        return page("Pages", self.table(
+    def page_list(self, params: dict[str, str] | None = None, size: int = 100) -> str:
+        """``/doc/page/``: the pages, ``size`` at a time (``?start=N``), filtered by ``?q=`` (file name or title)."""
+        from .pictures import pager
+
+        params = params or {}
+        words = params.get("q", "").strip()
+        try:
+            start = max(int(params.get("start", "0")), 0)
+        except ValueError:
+            start = 0
+        filt = ""
+        if words:
+            filt = f"FILTER (CONTAINS(LCASE(CONCAT(COALESCE(STR(?name), ''), ' ', COALESCE(STR(?label), ''))), LCASE({ox.Literal(words)})))"
+        where = (f"GRAPH ?g {{ ?g a eg:Page OPTIONAL {{ ?g eg:fileName ?name }} OPTIONAL {{ ?g rdfs:label ?label }} }} {filt}")
+        prefixes = f"PREFIX eg: <{EG}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>"
+        total = int(self.rows(f"{prefixes} SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE {{ {where} }}")[0]["n"].value)
+        rows = self.rows(f"{prefixes} SELECT ?g ?name ?label WHERE {{ {where} }} ORDER BY ?name ?g "
+                         f"LIMIT {size} OFFSET {start}")
+        form = (f'<form class="filter" method="get" action="/doc/page/"><input name="q" value="{esc(words)}" '
+                'placeholder="file name or title contains…" aria-label="filter"> <button type="submit">filter</button>'
+                + (' <a href="/doc/page/">all pages</a>' if words else "") + "</form>")
+        nav = pager("/doc/page/", start, size, total, {"q": words} if words else {})
+        return page("Pages", form + nav + self.table(
             ["page", "title"], [[self.link(x["g"], x["name"].value if x["name"] else None),
-                                 esc(x["label"].value) if x["label"] else ""] for x in rows], "no pages in the store"))
+                                 esc(x["label"].value) if x["label"] else ""] for x in rows],
+            "no page matches" if words else "no pages in the store") + (nav if rows else ""))
 
     def ontology(self) -> str:
         quads = ontology_quads()

@@ -514,24 +514,41 @@ def ingest(
     def revision(d: _Done) -> NewRevision:
         return NewRevision(d.graph, d.checksum, Path(d.path).name, os.path.abspath(d.path), d.quads)
 
-    def flush() -> None:
-        if not batch:
-            return
+    # The store is written in a thread of its own (pyoxigraph lets go of the GIL while it loads), so this
+    # loop keeps taking pages from the workers, and the progress callback keeps counting them, during a
+    # write.  One write at a time, in order: a batch waits for the one before it (at most two in memory).
+    # The store-level check of a batch runs in the same thread, after its write.
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    writer = ThreadPoolExecutor(1, thread_name_prefix="evidencegraph-store-writer")
+    writing: list[Future[None]] = []
+
+    def write(pages: list[_Done], replace: list[str]) -> None:
         t = perf_counter()
-        replace = [d.graph for d in batch if d.graph in replacing]
-        store.write_batch([(d.graph, d.quads, d.triples) for d in batch], replace, [revision(d) for d in batch])
+        store.write_batch([(d.graph, d.quads, d.triples) for d in pages], replace, [revision(d) for d in pages])
         t2 = perf_counter()
         stages["load"] += t2 - t
         if checker:
-            names = {d.graph: d.name for d in batch}
-            outcome.report.extend(checker.check((c for d in batch for c in d.checks), names))
+            names = {d.graph: d.name for d in pages}
+            outcome.report.extend(checker.check((c for d in pages for c in d.checks), names))
         stages["check"] += perf_counter() - t2
-        outcome.quads += sum(d.count for d in batch)
+        outcome.quads += sum(d.count for d in pages)
         outcome.replaced += len(replace)
-        outcome.loaded += len(batch) - len(replace)
-        log.info("wrote %d pages (%d so far)", len(batch), outcome.loaded + outcome.replaced)
-        batch.clear()
-        replacing.clear()
+        outcome.loaded += len(pages) - len(replace)
+        log.info("wrote %d pages (%d so far)", len(pages), outcome.loaded + outcome.replaced)
+
+    def wait() -> None:
+        while writing:
+            writing.pop().result()  # a failed write raises here
+
+    def flush(then_wait: bool = False) -> None:
+        if batch:
+            wait()
+            writing.append(writer.submit(write, list(batch), [d.graph for d in batch if d.graph in replacing]))
+            batch.clear()
+            replacing.clear()
+        if then_wait:
+            wait()
 
     def accept(done: _Done) -> None:
         """New page, new revision of a page, or an older file of a page this run already has."""
@@ -546,8 +563,7 @@ def ingest(
                 store.archive_revision(revision(done))
                 outcome.archived += 1
                 return
-            if any(d.graph == done.graph for d in batch):
-                flush()  # the earlier file must be in the store before the newer one replaces it
+            flush(then_wait=True)  # the earlier file must be in the store before the newer one replaces it
         this_run[done.graph] = done
         existing = store.checksum_of(done.graph)
         if existing == done.checksum:
@@ -581,7 +597,7 @@ def ingest(
             for k, v in done.times.items():
                 stages[k] += v
             if done.rdf:
-                flush()  # the pages so far first: one writer, in order
+                flush(then_wait=True)  # the pages so far first: one writer, in order
                 try:
                     load_rdf_pages(Path(done.path), store, outcome)
                 except EvidenceGraphError as e:
@@ -599,8 +615,9 @@ def ingest(
                 outcome.refused.append(done.name)
                 continue
             accept(done)
-        flush()
+        flush(then_wait=True)
     finally:
+        writer.shutdown(wait=True)
         if pool:
             pool.close()
             pool.join()
@@ -728,3 +745,11 @@ def validate_store_graphs(store: "Store", engine: str = "fast", full: bool = Fal
         outcome.report.extend(report)
     outcome.report.extend(check_store(store, None, names))
     return outcome
+
+
+def validate_store(location: str | None, engine: str = "fast", full: bool = False) -> Outcome:
+    """Validate every page graph of the store at ``location`` (see validate_store_graphs)."""
+    from .stores import open_store
+
+    with open_store(location, read_only=True) as store:
+        return validate_store_graphs(store, engine, full)

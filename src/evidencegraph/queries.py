@@ -128,10 +128,10 @@ def read_query(text: str) -> str:
 # --- result formatting -----------------------------------------------------------
 
 
-def write_results(results: Any, fmt: str, out: BinaryIO) -> int:
-    """Write SELECT/ASK results in a W3C results format or as an aligned table.
+def write_results(results: Any, fmt: str, out: BinaryIO, width: int | None = None) -> int:
+    """Write SELECT/ASK results in a W3C results format or as an aligned table (``width``: fit it).
 
-    Returns the number of rows (1 for ASK).
+    Returns the number of rows (1 for ASK; -1 when not counted, in the W3C formats).
     """
     if isinstance(results, ox.QueryBoolean):
         if fmt == "table":
@@ -142,7 +142,13 @@ def write_results(results: Any, fmt: str, out: BinaryIO) -> int:
     if not isinstance(results, ox.QuerySolutions):
         raise UsageError(f"-f {fmt} is for SELECT and ASK; a CONSTRUCT or DESCRIBE query needs an RDF format")
     if fmt == "table":
-        return _table(results, out)
+        from .console import table
+
+        names = [v.value for v in results.variables]
+        rows = [[row[n] for n in names] for row in results]
+        if names:
+            out.write(table(names, rows, width).encode("utf-8"))
+        return len(rows)
     buffer = io.BytesIO()
     results.serialize(buffer, _results_format(fmt))
     data = buffer.getvalue()
@@ -162,31 +168,13 @@ def _results_format(fmt: str) -> Any:
     return table[fmt]
 
 
-def cell(t: Any) -> str:
-    """An RDF term as people read it: IRIs in <>, literals as their text."""
-    if t is None:
-        return ""
-    if isinstance(t, ox.NamedNode):
-        return f"<{t.value}>"
-    if isinstance(t, ox.BlankNode):
-        return f"_:{t.value}"
-    if isinstance(t, ox.Literal):
-        return t.value
-    return str(t)
-
-
-def _table(results: Any, out: BinaryIO, width: int = 80) -> int:
-    names = [v.value for v in results.variables]
-    rows = [[cell(row[n]) for n in names] for row in results]
-    shown = [[c if len(c) <= width else c[: width - 1] + "…" for c in r] for r in rows]
-    widths = [max([len(n)] + [len(r[i]) for r in shown]) for i, n in enumerate(names)]
-    lines = [
-        "  ".join(n.ljust(w) for n, w in zip(names, widths)).rstrip(),
-        "  ".join("-" * w for w in widths),
+def questions_json() -> list[dict[str, Any]]:
+    """The named questions for scripts (and the web query page): name, description, parameters, SPARQL."""
+    return [
+        {"name": q.name, "description": q.description,
+         "params": [{"name": p.name, "kind": p.kind, "help": p.help} for p in q.params], "sparql": q.sparql}
+        for q in questions().values()
     ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in shown]
-    out.write(("\n".join(lines) + "\n").encode("utf-8"))
-    return len(rows)
 
 
 def is_graph_result(results: Any) -> bool:

@@ -297,12 +297,12 @@ class RemoteStore(Store):
 
         :raises QueryError: a syntax error, SERVICE when not allowed, or a query the server refuses.
         """
+        from .sparql import parse, with_prefixes
+
         check_query(sparql, allow_service)
         if not allow_service:  # parse locally; with SERVICE allowed that could fetch, so leave it to the server
-            try:
-                ox.Store().query(sparql)
-            except SyntaxError as e:
-                raise QueryError(f"SPARQL syntax {e}; fix the query and try again") from None
+            parse(sparql)
+        sparql = with_prefixes(sparql)
         if substitutions:
             sparql = bind_values(sparql, substitutions)
         if query_form(sparql) in ("CONSTRUCT", "DESCRIBE"):

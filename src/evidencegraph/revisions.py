@@ -14,6 +14,7 @@ a no-op, so an interrupted ingest that is run again converges.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -70,12 +71,15 @@ class History:
 
     def __init__(self, folder: Path, read_only: bool = False):
         path = folder / FILE
+        # ingest writes from its store-writer thread and reads from its main one: one connection, one lock
+        self.lock = threading.RLock()
         if read_only:
-            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True) if path.exists() else sqlite3.connect(":memory:")
+            self.db = (sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False) if path.exists()
+                       else sqlite3.connect(":memory:", check_same_thread=False))
             if not path.exists():
                 self.db.executescript(_SCHEMA)
         else:
-            self.db = sqlite3.connect(path)
+            self.db = sqlite3.connect(path, check_same_thread=False)
             self.db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -84,7 +88,7 @@ class History:
     def record_current(self, revisions: Sequence[NewRevision]) -> None:
         """These revisions are now the current ones of their pages (their graphs are in the store)."""
         stamp = now()
-        with self.db:
+        with self.lock, self.db:
             self.db.executemany(
                 "UPDATE revisions SET current = 0 WHERE page = ? AND checksum != ?",
                 [(r.page, r.checksum) for r in revisions],
@@ -99,7 +103,7 @@ class History:
     def archive(self, page: str, checksum: str, quads: bytes, file_name: str = "", file_path: str = "") -> None:
         """Keep a revision's graph as history (it is, or is about to be, no longer current)."""
         blob = zlib.compress(quads, 6)
-        with self.db:
+        with self.lock, self.db:
             self.db.execute(
                 "INSERT INTO revisions (page, checksum, ingested, file_name, file_path, current, quads) "
                 "VALUES (?, ?, ?, ?, ?, 0, ?) ON CONFLICT (page, checksum) DO UPDATE SET current = 0, quads = excluded.quads",
@@ -108,33 +112,39 @@ class History:
 
     def forget_current(self, pages: Iterable[str]) -> None:
         """Pages rolled back by a recovery: their current rows were never really written."""
-        with self.db:
+        with self.lock, self.db:
             self.db.executemany("DELETE FROM revisions WHERE page = ? AND current = 1 AND quads IS NULL",
                                 [(p,) for p in pages])
 
     def revisions(self, page: str) -> list[Revision]:
-        rows = self.db.execute(
-            "SELECT checksum, ingested, file_name, file_path, current FROM revisions WHERE page = ? ORDER BY ingested, rowid",
-            (page,),
-        ).fetchall()
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT checksum, ingested, file_name, file_path, current FROM revisions WHERE page = ? "
+                "ORDER BY ingested, rowid", (page,),
+            ).fetchall()
         return [Revision(page, i, c, t, n, p, bool(cur)) for i, (c, t, n, p, cur) in enumerate(rows, 1)]
 
     def quads(self, page: str, checksum: str) -> bytes | None:
         """An archived revision's N-Quads, or None (the current revision's graph is in the store)."""
-        row = self.db.execute("SELECT quads FROM revisions WHERE page = ? AND checksum = ?", (page, checksum)).fetchone()
+        with self.lock:
+            row = self.db.execute("SELECT quads FROM revisions WHERE page = ? AND checksum = ?", (page, checksum)).fetchone()
         return zlib.decompress(row[0]) if row and row[0] is not None else None
 
     def pages_with_history(self) -> Iterator[str]:
-        for (page,) in self.db.execute("SELECT page FROM revisions GROUP BY page HAVING COUNT(*) > 1 ORDER BY page"):
+        with self.lock:
+            pages = self.db.execute("SELECT page FROM revisions GROUP BY page HAVING COUNT(*) > 1 ORDER BY page").fetchall()
+        for (page,) in pages:
             yield page
 
     def pages_named(self, name: str) -> set[str]:
         """The pages one of whose revisions came from a file of this name."""
-        return {p for (p,) in self.db.execute("SELECT DISTINCT page FROM revisions WHERE file_name = ?", (name,))}
+        with self.lock:
+            return {p for (p,) in self.db.execute("SELECT DISTINCT page FROM revisions WHERE file_name = ?", (name,))}
 
     def paths(self) -> dict[str, str]:
         """The file path of each page's current revision."""
-        return dict(self.db.execute("SELECT file_path, page FROM revisions WHERE current = 1"))
+        with self.lock:
+            return dict(self.db.execute("SELECT file_path, page FROM revisions WHERE current = 1"))
 
 
 # --- what changed between two revisions of a page ------------------------------------------

@@ -76,3 +76,46 @@ def _local(iri: str) -> str:
         if iri.startswith(ns):
             return short + iri[len(ns):]
     return re.sub(r"[^A-Za-z0-9_-]+", "-", iri).strip("-")
+
+
+def stats_summary(quads: list[ox.Quad]) -> dict[str, object]:
+    """The VoID description's figures as plain data: totals, then counts per class and per property."""
+    from .console import short_iri
+
+    totals: dict[str, int] = {}
+    classes: dict[str, int] = {}
+    properties: dict[str, int] = {}
+    by_subject: dict[str, dict[str, ox.NamedNode | ox.Literal]] = {}
+    for q in quads:
+        by_subject.setdefault(str(q.subject), {})[q.predicate.value] = q.object  # type: ignore[assignment]
+    names = {VOID + "triples": "triples", EG + "quads": "quads", VOID + "documents": "pages",
+             VOID + "entities": "resources", VOID + "distinctSubjects": "subjects"}
+    for subject, props in by_subject.items():
+        if VOID + "class" in props:
+            classes[short_iri(props[VOID + "class"].value)] = int(props[VOID + "entities"].value)
+        elif VOID + "property" in props:
+            properties[short_iri(props[VOID + "property"].value)] = int(props[VOID + "triples"].value)
+        else:
+            totals.update({name: int(props[p].value) for p, name in names.items() if p in props})
+    return {**totals, "classes": classes, "properties": properties}
+
+
+def stats_json(quads: list[ox.Quad]) -> str:
+    import json
+
+    return json.dumps(stats_summary(quads), indent=2) + "\n"
+
+
+def stats_table(quads: list[ox.Quad], width: int | None = None) -> str:
+    """Totals, then classes and properties by count, as tables."""
+    from .console import table
+
+    summary = stats_summary(quads)
+    totals = [[k, v] for k, v in summary.items() if isinstance(v, int)]
+    parts = [table(["total", "count"], totals, width)]
+    for key, head in (("classes", "class"), ("properties", "property")):
+        items = summary[key]
+        assert isinstance(items, dict)
+        rows = sorted(items.items(), key=lambda kv: (-kv[1], kv[0]))
+        parts.append(table([head, "count" if key == "properties" else "instances"], [list(r) for r in rows], width))
+    return "\n".join(parts)

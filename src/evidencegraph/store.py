@@ -24,7 +24,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
@@ -32,9 +32,6 @@ from . import __version__
 from .errors import QueryError, StoreError
 from .formats import RdfFormat
 from .revisions import History, NewRevision
-
-if TYPE_CHECKING:
-    from .pipeline import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +47,6 @@ _FILE_NAME = ox.NamedNode(EG + "fileName")
 def store_path(path: str | os.PathLike[str] | None = None) -> Path:
     """``--store``, else ``EVIDENCEGRAPH_STORE``, else ``.evidencegraph`` in the current folder."""
     return Path(path or os.environ.get("EVIDENCEGRAPH_STORE") or ".evidencegraph")
-
-
-def is_remote(location: str | os.PathLike[str] | None) -> bool:
-    return str(location or os.environ.get("EVIDENCEGRAPH_STORE") or "").startswith(("http://", "https://"))
-
-
-def open_store(location: str | os.PathLike[str] | None = None, create: bool = False, read_only: bool = False) -> "Store":
-    """The store at a folder (or, for ``http(s)://``, a remote SPARQL endpoint).
-
-    :raises StoreError: the folder is not a store, or there is none and ``create`` is false.
-    """
-    if is_remote(location):
-        from .remote import RemoteStore
-
-        remote: Store = RemoteStore.from_location(str(location or os.environ["EVIDENCEGRAPH_STORE"]))
-        return remote
-    return Store(store_path(location), create=create, read_only=read_only)
 
 
 @dataclass(frozen=True)
@@ -306,14 +286,18 @@ class Store:
     ) -> Any:
         """Run SPARQL; the default graph is the (materialised) union of the pages.
 
+        The contract's prefixes (``eg:``, ``rdfs:``, … see sparql.PREDECLARED) are declared.
+
         :raises QueryError: a syntax error (with line and column), or SERVICE when not allowed.
         """
+        from .sparql import PREDECLARED, syntax_error
+
         check_query(sparql, allow_service)
         subs = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
         try:
-            return self.db.query(sparql, use_default_graph_as_union=union, substitutions=subs or None)
+            return self.db.query(sparql, prefixes=PREDECLARED, use_default_graph_as_union=union, substitutions=subs or None)
         except SyntaxError as e:
-            raise QueryError(f"SPARQL syntax {e}; fix the query and try again") from None
+            raise syntax_error(e, sparql) from None
         except OSError as e:
             raise QueryError(f"the query failed: {e}") from None
 
@@ -392,14 +376,3 @@ def check_query(sparql: str, allow_service: bool = False) -> None:
     bare = _STRINGS_IRIS_COMMENTS.sub(" ", sparql)
     if re.search(r"\bSERVICE\b", bare, re.IGNORECASE):
         raise QueryError("SERVICE is refused: the query would fetch data over the network; allow it with --allow-service")
-
-
-# --- validation of the whole store ------------------------------------------------
-
-
-def validate_store(location: str | None, engine: str = "fast", full: bool = False) -> "Outcome":
-    """Validate the store (see pipeline.validate_store_graphs)."""
-    from .pipeline import validate_store_graphs
-
-    with open_store(location, read_only=True) as store:
-        return validate_store_graphs(store, engine, full)
