@@ -100,7 +100,8 @@ def report_outcome(outcome: Any, quiet: bool = False) -> None:
     if not quiet:
         for r in outcome.report.results:
             where = f"{r.file}:{r.line}" if r.line else (r.file or "")
-            click.echo(f"{r.severity.lower()}: {where}: {r.message} [{r.focus}]", err=True)
+            mine = f" ({r.shape})" if r.shape and not r.shape.startswith(("egsh:", "_")) else ""  # a user's shape
+            click.echo(f"{r.severity.lower()}: {where}: {r.message} [{r.focus}]{mine}", err=True)
     for name in outcome.refused:
         click.echo(f"refused: {name}: does not conform (--strict)", err=True)
     for e in outcome.errors:
@@ -146,6 +147,31 @@ def validation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def user_shapes_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--shapes FILE`` (repeatable) and ``--shapes-only``: a user's own SHACL rules."""
+    fn = click.option(
+        "--shapes-only", is_flag=True, help="Validate with the --shapes files alone, not the shipped shapes."
+    )(fn)
+    fn = click.option(
+        "--shapes", "shapes_files", multiple=True, metavar="FILE", type=click.Path(path_type=str),
+        help="Your own SHACL shapes (any RDF syntax; repeatable), checked as well as the shipped ones.",
+    )(fn)
+    return fn
+
+
+def load_user_shapes(files: tuple[str, ...], only: bool, validate: bool = True, engine: str | None = None) -> Any:
+    """The user's shapes, read and checked before any data is (exit 2 on a bad file); None without --shapes."""
+    if only and not files:
+        raise UsageError("--shapes-only needs at least one --shapes FILE")
+    if not files:
+        return None
+    if not validate:
+        raise UsageError("--shapes needs validation: drop --no-validate")
+    from .usershapes import load_shapes
+
+    return load_shapes(files, only, "pyshacl" if engine == "pyshacl" else None)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="evidencegraph")
 @click.option("-v", "--verbose", count=True, help="More detail on stderr (repeat for debug).")
@@ -159,6 +185,7 @@ def cli(verbose: int) -> None:
 @click.argument("pages", nargs=-1, required=True, type=click.Path(path_type=str))
 @rdf_output_options
 @page_options
+@user_shapes_options
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the closing line on stderr.")
 @handle_errors
 def convert(
@@ -171,6 +198,8 @@ def convert(
     validate: bool,
     strict: bool,
     glob: str,
+    shapes_files: tuple[str, ...],
+    shapes_only: bool,
     quiet: bool,
 ) -> None:
     """Convert PAGES (files or folders) to RDF, on stdout or -o FILE; no store.
@@ -182,8 +211,9 @@ def convert(
     from .pipeline import base_from_env, convert as run
 
     rdf = choose_rdf_format(fmt, output, default="turtle")
+    shapes = load_user_shapes(shapes_files, shapes_only, validate)
     with output_stream(output) as out:
-        outcome = run(pages, rdf, out, base_from_env(base), subject, object_, validate, strict, glob=glob)
+        outcome = run(pages, rdf, out, base_from_env(base), subject, object_, validate, strict, glob=glob, shapes=shapes)
     report_outcome(outcome, quiet)
     finish(outcome, "converted")
 
@@ -201,6 +231,7 @@ def convert(
     "--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
     help="fast: evidencegraph's SHACL engine; pyshacl: the reference (slow, same verdicts).",
 )
+@user_shapes_options
 @base_option
 @entity_options
 @glob_option
@@ -212,6 +243,8 @@ def validate(
     input_format: str | None,
     strict: bool,
     engine: str,
+    shapes_files: tuple[str, ...],
+    shapes_only: bool,
     base: str | None,
     subject: str | None,
     object_: str | None,
@@ -225,10 +258,17 @@ def validate(
     from .pipeline import base_from_env, validate_inputs
     from .shapes import format_json, format_text, format_turtle
 
+    shapes = load_user_shapes(shapes_files, shapes_only, engine=engine)
     if data:
         outcome = validate_inputs(
-            data, input_format, subject, object_, base_from_env(base), glob, sys.stdin.buffer, engine
+            data, input_format, subject, object_, base_from_env(base), glob, sys.stdin.buffer, engine, shapes
         )
+    elif shapes is not None:
+        from .pipeline import validate_store_graphs
+        from .store import open_store
+
+        with open_store(store_dir, read_only=True) as store:
+            outcome = validate_store_graphs(store, engine, shapes)
     else:
         from .store import validate_store
 
@@ -285,6 +325,7 @@ def store_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @store_option
 @page_options
+@user_shapes_options
 @click.option("--batch-size", default=500, show_default=True, help="Pages per bulk write (more: faster on big stores, more memory).")
 @click.option("-j", "--jobs", type=int, help="Worker processes for parsing and validation [default: the core count].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no per-result lines; errors and the summary only.")
@@ -298,6 +339,8 @@ def ingest(
     validate: bool,
     strict: bool,
     glob: str,
+    shapes_files: tuple[str, ...],
+    shapes_only: bool,
     batch_size: int,
     jobs: int | None,
     quiet: bool,
@@ -312,13 +355,15 @@ def ingest(
     from .pipeline import base_from_env, ingest as run, iter_pages
     from .store import open_store
 
+    shapes = load_user_shapes(shapes_files, shapes_only, validate)
     total = sum(1 for _ in iter_pages(paths, glob))
     show = not quiet and sys.stderr.isatty()
     with open_store(store_dir, create=True) as store, (
         click.progressbar(length=total, label="ingest", file=sys.stderr) if show else _no_bar()
     ) as bar:
         outcome = run(
-            paths, store, base_from_env(base), subject, object_, validate, strict, glob, batch_size, bar.update, jobs
+            paths, store, base_from_env(base), subject, object_, validate, strict, glob, batch_size, bar.update, jobs,
+            shapes=shapes,
         )
     if outcome.recovered:
         click.echo(f"warning: rolled back {len(outcome.recovered)} pages of an interrupted ingest", err=True)

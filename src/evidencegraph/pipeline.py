@@ -24,6 +24,7 @@ from .vocab import DEFAULT_BASE
 
 if TYPE_CHECKING:
     from .store import Store
+    from .usershapes import UserShapes
 
 log = logging.getLogger(__name__)
 
@@ -172,16 +173,22 @@ def page_graphs(pages: Iterable[Page], base: str = DEFAULT_BASE) -> Iterator[tup
         yield page, g, triples
 
 
-def validate_page(page: Page, triples: list[Triple], engine: str = "fast") -> Report:
-    """SHACL-validate one page's graph; results name the page file."""
+def validate_page(page: Page, triples: list[Triple], engine: str = "fast", shapes: "UserShapes | None" = None) -> Report:
+    """SHACL-validate one page's graph (and with a user's ``shapes``); results name the page file."""
     from .mapping import to_oxigraph
     from .loaders import to_rdflib
     from .shapes import validate_graph, validate_triples
 
-    if engine == "fast":
+    if shapes is not None and shapes.only:
+        report = Report([], None, len(triples))
+    elif engine == "fast":
         report = validate_triples(triples)
     else:
         report = validate_graph(to_rdflib(to_oxigraph("urn:x-page", triples)), engine)
+    if shapes is not None:
+        from .usershapes import merge, validate_quads
+
+        report.results = merge(report.results, validate_quads(shapes, to_oxigraph("urn:x-page", triples), triples))
     report.results = [r if r.file else _with_file(r, page.name) for r in report.results]
     return report
 
@@ -193,11 +200,12 @@ def _with_file(result: Result, name: str) -> Result:
 
 
 def checked_graphs(
-    graphs: Iterable[tuple[Page, str, list[Triple]]], outcome: Outcome, strict: bool = False, engine: str = "fast"
+    graphs: Iterable[tuple[Page, str, list[Triple]]], outcome: Outcome, strict: bool = False, engine: str = "fast",
+    shapes: "UserShapes | None" = None,
 ) -> Iterator[tuple[Page, str, list[Triple]]]:
     """Validate each page graph on the way through; under ``strict`` drop those that fail."""
     for page, g, triples in graphs:
-        report = validate_page(page, triples, engine)
+        report = validate_page(page, triples, engine, shapes)
         outcome.report.extend(report)
         if not report.conforms(strict):
             if strict:
@@ -217,6 +225,7 @@ def convert(
     validate: bool = True,
     strict: bool = False,
     glob: str = "*.txt",
+    shapes: "UserShapes | None" = None,
 ) -> Outcome:
     """Pages -> RDF in one format, written to ``out``; no store.
 
@@ -234,7 +243,7 @@ def convert(
         parse_pages(find_pages(paths, glob), subject, object, outcome), base
     )
     if validate:
-        graphs = checked_graphs(graphs, outcome, strict)
+        graphs = checked_graphs(graphs, outcome, strict, shapes=shapes)
     else:
         graphs = _collect(graphs, outcome)
     quads = [q for _, g, triples in graphs for q in to_oxigraph(g, triples)]
@@ -258,6 +267,7 @@ def validate_inputs(
     glob: str = "*.txt",
     stdin: BinaryIO | None = None,
     engine: str = "fast",
+    shapes: "UserShapes | None" = None,
 ) -> Outcome:
     """Validate pages (``*.txt``, parsed first) and RDF files (any of the six syntaxes).
 
@@ -279,7 +289,7 @@ def validate_inputs(
             except EvidenceGraphError as e:
                 outcome.errors.append(e)
                 continue
-            _validate_rdf(quads, "<stdin>", outcome, engine)
+            _validate_rdf(quads, "<stdin>", outcome, engine, shapes)
             continue
         path = Path(raw)
         if path.is_dir() or path.suffix.lower() == ".txt" and not input_format:
@@ -292,17 +302,23 @@ def validate_inputs(
         except EvidenceGraphError as e:
             outcome.errors.append(e)
             continue
-        _validate_rdf(quads, str(path), outcome, engine)
-    for _ in checked_graphs(page_graphs(parse_pages(pages, subject, object, outcome), base), outcome, engine=engine):
+        _validate_rdf(quads, str(path), outcome, engine, shapes)
+    for _ in checked_graphs(page_graphs(parse_pages(pages, subject, object, outcome), base), outcome, engine=engine,
+                            shapes=shapes):
         pass
     return outcome
 
 
-def _validate_rdf(quads: list[Any], name: str, outcome: Outcome, engine: str = "fast") -> None:
+def _validate_rdf(quads: list[Any], name: str, outcome: Outcome, engine: str = "fast",
+                  shapes: "UserShapes | None" = None) -> None:
     from .loaders import to_rdflib
     from .shapes import validate_graph
 
-    report = validate_graph(to_rdflib(quads), engine)
+    report = validate_graph(to_rdflib(quads), engine) if shapes is None or not shapes.only else Report([], None, len(quads))
+    if shapes is not None:
+        from .usershapes import merge, validate_quads
+
+        report.results = merge(report.results, validate_quads(shapes, quads))
     report.results = [r if r.file else _with_file(r, name) for r in report.results]
     outcome.report.extend(report)
 
@@ -360,6 +376,7 @@ class _Job:
     known_checksum: str | None  # of the page in the store, if there is one
     duplicate_of: str | None = None  # another input of this run has the same page name
     rdf: bool = False  # an RDF dataset file: loaded by the main process, not a worker
+    shapes: tuple[tuple[str, ...], bool, str] | None = None  # a user's shapes (UserShapes.key), read once per worker
 
 
 @dataclass
@@ -417,7 +434,12 @@ def _work(job: _Job) -> _Done:
     done.graph = g
     t3 = perf_counter()
     if job.validate:
-        report = validate_page(page, triples)
+        shapes = None
+        if job.shapes:
+            from .usershapes import load_shapes
+
+            shapes = load_shapes(*job.shapes)
+        report = validate_page(page, triples, shapes=shapes)
         done.results = report.results
         done.conforms, done.conforms_strict = report.conforms(), report.conforms(strict=True)
     t4 = perf_counter()
@@ -445,6 +467,7 @@ def ingest(
     batch_size: int = 500,
     progress: Callable[[int], None] | None = None,
     jobs: int | None = None,
+    shapes: "UserShapes | None" = None,
 ) -> IngestOutcome:
     """Pages and folders into the store: parse, validate, load.
 
@@ -454,6 +477,7 @@ def ingest(
     pages when the store is next opened.  A page whose file is unchanged (same
     checksum) is skipped; a changed one replaces its graph.  RDF dataset files
     (``.nq``, ``.trig``, ``.jsonld``, e.g. an export) load their named graphs.
+    A user's ``shapes`` (see usershapes.py) run in the workers too, on each page.
     """
     import multiprocessing
     from time import perf_counter
@@ -480,7 +504,8 @@ def ingest(
                 yield _Job(str(pf.path), pf.name, base, subject, object, validate, None, duplicate_of=seen[g])
                 continue
             seen[g] = str(raw)
-            yield _Job(str(pf.path), pf.name, base, subject, object, validate, store.checksum_of(g))
+            yield _Job(str(pf.path), pf.name, base, subject, object, validate, store.checksum_of(g),
+                       shapes=shapes.key if shapes is not None else None)
 
     todo: Iterator[_Job] = (job for raw in paths for job in jobs_of(raw))
     first = list(itertools.islice(todo, 2))  # one page needs no worker processes
@@ -613,14 +638,19 @@ def remove(names: Iterable[str], store: "Store", glob: str = "*.txt") -> tuple[l
     return [pages[g].name for g in chosen], missing
 
 
-def validate_store_graphs(store: "Store", engine: str = "fast") -> Outcome:
+def validate_store_graphs(store: "Store", engine: str = "fast", shapes: "UserShapes | None" = None) -> Outcome:
     """Validate each page graph of the store on its own (a page graph is self-contained)."""
     from .loaders import to_rdflib
     from .shapes import validate_graph
 
     outcome = Outcome()
     for g, info in sorted(store.pages().items()):
-        report = validate_graph(to_rdflib(store.quads(g)), engine)
+        quads = list(store.quads(g))
+        report = validate_graph(to_rdflib(quads), engine) if shapes is None or not shapes.only else Report([], None, len(quads))
+        if shapes is not None:
+            from .usershapes import merge, validate_quads
+
+            report.results = merge(report.results, validate_quads(shapes, quads))
         report.results = [r if r.file else _with_file(r, info.name) for r in report.results]
         outcome.report.extend(report)
     return outcome
