@@ -289,6 +289,24 @@ def validate(
 
 
 @cli.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=str))
+@click.option("-f", "--format", "out_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people; json, a list for scripts (with each SHACL-SPARQL rule's SELECT).")
+@handle_errors
+def shapes(files: tuple[str, ...], out_format: str) -> None:
+    """List the shipped shapes' rules (or those of shapes FILES): what each checks, its severity, its message."""
+    from .shapelist import describe, format_json, format_text
+
+    graph = None
+    if files:
+        from .usershapes import load_shapes
+
+        graph = load_shapes(files).graph
+    rules = describe(graph)
+    click.echo({"text": format_text, "json": format_json}[out_format](rules), nl=False)
+
+
+@cli.command()
 @click.argument("data", type=click.Path(path_type=str))
 @click.option("-f", "--format", "fmt", help="The syntax of DATA; guessed from its extension.")
 @click.option("--page", "page_iri", help="The page IRI to render when DATA holds several.")
