@@ -67,7 +67,7 @@ def describe(graph: "Graph | None" = None) -> list[Rule]:
         return str(v).rsplit("#", 1)[-1] if v is not None else "Violation"
 
     def message(node: Any) -> str:
-        return " ".join(str(m) for m in g.objects(node, sh("message")))
+        return " ".join(str(m) for m in g.objects(node, sh("message"))) or "(none: the engine's default message)"
 
     def targets(node: Any, seen: frozenset[Any] = frozenset()) -> str:
         found = [name(t) for p in ("targetClass", "targetNode", "targetSubjectsOf", "targetObjectsOf")
@@ -122,8 +122,8 @@ def describe(graph: "Graph | None" = None) -> list[Rule]:
                  "minInclusive", "maxInclusive", "minExclusive", "maxExclusive", "minLength", "maxLength",
                  "severity", "message", "property", "sparql", "targetClass", "targetNode", "targetSubjectsOf",
                  "targetObjectsOf", "name", "description", "order", "group", "deactivated", "declare", "prefixes"}
-        for p, v in sorted(g.predicate_objects(node)):
-            local = str(p)[len(SH):] if str(p).startswith(SH) else None
+        for pred, v in sorted(g.predicate_objects(node)):
+            local = str(pred)[len(SH):] if str(pred).startswith(SH) else None
             if local and local not in known:
                 out.append(f"sh:{local} {name(v)}")
         return out
@@ -150,7 +150,8 @@ def describe(graph: "Graph | None" = None) -> list[Rule]:
             checks = str(comment) if comment is not None else \
                 "SHACL-SPARQL: each row its SELECT returns is a failure (the SELECT: -f json)"
             rules.append(Rule(name(c) if not isinstance(c, BNode) else f"{name(node)} (SPARQL)", "sparql",
-                              targets(node), checks, severity(node), message(c) or message(node),
+                              targets(node), checks, severity(node),
+                              message(c) if (c, sh("message"), None) in g else message(node),
                               _dedent(str(select)) if select is not None else None))
     order = {"node": 0, "property": 1, "sparql": 2}
     return sorted(rules, key=lambda r: (r.target, order[r.kind], r.rule, r.checks))
