@@ -270,13 +270,13 @@ def validate_quads(shapes: UserShapes, quads: Iterable[Any], triples: list[Any] 
 
     data = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
     if shapes.engine == "pyshacl-turbo":
-        from pyshacl_turbo import Input
+        from pyshacl_turbo.rdf import Input
 
         # Handed over as N-Triples for its own parser: given text it builds an rdflib graph first (90% of
         # the time), and given a pyoxigraph Store, pyshacl-turbo 0.6 finds "supports" (an xsd:string)
         # not in ( "supports" … ) of a shape.  tests/test_engines.py checks the verdicts are pyshacl's.
-        nt = ox.serialize([*data, *(ox.Triple(q.subject, q.predicate, q.object) for q in ontology_mix())],
-                          format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+        nt = (ox.serialize([*data, *(ox.Triple(q.subject, q.predicate, q.object) for q in ontology_mix())],
+                           format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
         _, report, _ = shapes.compiled.validate(Input(nt, "nt", None, {}, preserve_ids=True),
                                                 allow_warnings=True, allow_infos=True)
     else:
