@@ -270,3 +270,15 @@ def test_shapes_of_a_user_file(runner):
     ]
     assert "ex:CitesTwoFacts  [Violation]  on eg:Relation" in result.stdout
     assert "ex:SourcePublished  [Violation]  on eg:Source" in result.stdout
+
+
+@pytest.mark.parametrize("engine", ["fast", "pyshacl"])
+def test_turtle_report_holds_both(runner, engine):
+    from rdflib import Graph, URIRef
+
+    args = ["validate", PAGES / "quality.txt", "--shapes", EXAMPLE, "--engine", engine]
+    doc = json.loads(invoke(runner, *args, "-f", "json").stdout)
+    g = Graph().parse(data=invoke(runner, *args, "-f", "turtle").stdout, format="turtle")
+    shapes = [str(s) for s in g.objects(None, URIRef("http://www.w3.org/ns/shacl#sourceShape"))]
+    assert len(list(g.objects(None, URIRef("http://www.w3.org/ns/shacl#result")))) == len(doc["results"]) == 10
+    assert shapes.count(TEAM + "SourcePublished") == 2

@@ -229,7 +229,7 @@ def convert(
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
 @click.option(
     "--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
-    help="fast: evidencegraph's SHACL engine; pyshacl: the reference (slow, same verdicts).",
+    help="fast: evidencegraph's SHACL engine (--shapes files: pyshacl-turbo); pyshacl: the reference for both (slow, same verdicts).",
 )
 @user_shapes_options
 @base_option

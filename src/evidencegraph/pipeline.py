@@ -189,6 +189,8 @@ def validate_page(page: Page, triples: list[Triple], engine: str = "fast", shape
         from .usershapes import merge, validate_quads
 
         report.results = merge(report.results, validate_quads(shapes, to_oxigraph("urn:x-page", triples), triples))
+
+        report.graph = None  # made again from the results
     report.results = [r if r.file else _with_file(r, page.name) for r in report.results]
     return report
 
@@ -319,6 +321,8 @@ def _validate_rdf(quads: list[Any], name: str, outcome: Outcome, engine: str = "
         from .usershapes import merge, validate_quads
 
         report.results = merge(report.results, validate_quads(shapes, quads))
+
+        report.graph = None  # made again from the results
     report.results = [r if r.file else _with_file(r, name) for r in report.results]
     outcome.report.extend(report)
 
@@ -651,6 +655,8 @@ def validate_store_graphs(store: "Store", engine: str = "fast", shapes: "UserSha
             from .usershapes import merge, validate_quads
 
             report.results = merge(report.results, validate_quads(shapes, quads))
+
+            report.graph = None  # made again from the results
         report.results = [r if r.file else _with_file(r, info.name) for r in report.results]
         outcome.report.extend(report)
     return outcome
