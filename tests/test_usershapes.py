@@ -168,6 +168,13 @@ def test_ingest_shapes_only(runner, tmp_path):
     ]
 
 
+def test_convert_shapes_only(runner, tmp_path):
+    result = invoke(runner, "convert", PAGES / "quality.txt", "--shapes-only", "--shapes", EXAMPLE, "-o", tmp_path / "q.nq")
+    assert result.exit_code == 1
+    assert [ln.split(": ")[0] for ln in result.stderr.splitlines()] == ["violation", "violation", "Error"]
+    assert result.stderr.splitlines()[-1] == "Error: 1 of 1 pages converted; 1 do not conform (kept; --strict leaves them out); 2 violations, 0 warnings"
+
+
 def test_convert_with_shapes(runner, tmp_path):
     out = tmp_path / "out.nq"
     result = invoke(runner, "convert", PAGES / "all-types.txt", PAGES / "crlf-bom.txt", "--shapes", EXAMPLE, "-o", out)
@@ -203,6 +210,10 @@ BAD = {
                       "ex:S a sh:NodeShape ; sh:targetClass eg:Source ; sh:sparql ex:C .\n",
                       "bad.ttl:5: the SPARQL of ex:C does not parse: "),
     "no-shapes": ("<urn:x:a> <urn:x:b> <urn:x:c> .\n", "bad.ttl: no SHACL shapes in this file"),
+    # SHACL-JavaScript: pyshacl-turbo refuses it (pyshacl would skip it without a word)
+    "javascript": (HEAD + 'ex:S a sh:NodeShape ; sh:targetClass eg:Source ;\n'
+                   '  sh:js [ a sh:JSConstraint ; sh:jsFunctionName "dated" ] .\n',
+                   "bad.ttl:5: the SHACL engine refuses a shape: Unsupported feature: sh:js"),
 }
 
 
