@@ -293,3 +293,17 @@ def test_turtle_report_holds_both(runner, engine):
     shapes = [str(s) for s in g.objects(None, URIRef("http://www.w3.org/ns/shacl#sourceShape"))]
     assert len(list(g.objects(None, URIRef("http://www.w3.org/ns/shacl#result")))) == len(doc["results"]) == 10
     assert shapes.count(TEAM + "SourcePublished") == 2
+
+
+def test_library_api(tmp_path):
+    """The README's snippet: load_shapes once, give it to convert."""
+    import evidencegraph
+    from evidencegraph.formats import rdf_format
+
+    rules = evidencegraph.load_shapes([EXAMPLE])
+    assert rules is evidencegraph.load_shapes([str(EXAMPLE)])  # read once per process
+    with open(tmp_path / "out.nq", "wb") as out:
+        outcome = evidencegraph.convert([HERE.parent / "data"], rdf_format("nq"), out, shapes=rules)
+    assert [r.shape for r in outcome.report.violations] == [TEAM + "SourcePublished"]
+    with pytest.raises(evidencegraph.ShapesError):
+        evidencegraph.load_shapes([SHAPES / "minimal.ttl"])
