@@ -100,7 +100,7 @@ def report_outcome(outcome: Any, quiet: bool = False) -> None:
     if not quiet:
         for r in outcome.report.results:
             where = f"{r.file}:{r.line}" if r.line else (r.file or "")
-            mine = f" ({r.shape})" if r.shape and not r.shape.startswith(("egsh:", "_")) else ""  # a user's shape
+            mine = f" ({r.shape})" if r.shape and ":" in r.shape and not r.shape.startswith("egsh:") else ""  # a user's shape
             click.echo(f"{r.severity.lower()}: {where}: {r.message} [{r.focus}]{mine}", err=True)
     for name in outcome.refused:
         click.echo(f"refused: {name}: does not conform (--strict)", err=True)
