@@ -30,6 +30,8 @@ _API = {
     "validate_graph": "shapes",
     "validate_triples": "shapes",
     "Report": "shapes",
+    "load_shapes": "usershapes",
+    "ShapesError": "errors",
     "Store": "store",
     "open_store": "stores",
     "ask": "answers",

@@ -152,6 +152,31 @@ def validation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def user_shapes_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--shapes FILE`` (repeatable) and ``--shapes-only``: a user's own SHACL rules."""
+    fn = click.option(
+        "--shapes-only", is_flag=True, help="Validate with the --shapes files alone, not the shipped shapes."
+    )(fn)
+    fn = click.option(
+        "--shapes", "shapes_files", multiple=True, metavar="FILE", type=click.Path(path_type=str),
+        help="Your own SHACL shapes (any RDF syntax; repeatable), checked as well as the shipped ones.",
+    )(fn)
+    return fn
+
+
+def load_user_shapes(files: tuple[str, ...], only: bool, validate: bool = True, engine: str | None = None) -> Any:
+    """The user's shapes, read and checked before any data is (exit 2 on a bad file); None without --shapes."""
+    if only and not files:
+        raise UsageError("--shapes-only needs at least one --shapes FILE")
+    if not files:
+        return None
+    if not validate:
+        raise UsageError("--shapes needs validation: drop --no-validate")
+    from .usershapes import load_shapes
+
+    return load_shapes(files, only, "pyshacl" if engine == "pyshacl" else None)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="evidencegraph")
 @click.option("-v", "--verbose", count=True, help="More detail on stderr (repeat for debug).")
@@ -165,6 +190,7 @@ def cli(verbose: int) -> None:
 @click.argument("pages", nargs=-1, required=True, type=click.Path(path_type=str))
 @rdf_output_options
 @page_options
+@user_shapes_options
 @click.option("-q", "--quiet", is_flag=True, help="Only errors and the closing line on stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Every warning and validation result (else one line per kind).")
 @handle_errors
@@ -179,6 +205,8 @@ def convert(
     validate: bool,
     strict: bool,
     glob: str,
+    shapes_files: tuple[str, ...],
+    shapes_only: bool,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -191,8 +219,10 @@ def convert(
     from .pipeline import base_from_env, convert as run
 
     rdf = choose_rdf_format(fmt, output, default="turtle")
+    shapes = load_user_shapes(shapes_files, shapes_only, validate)
     with output_stream(output) as out:
-        outcome = run(pages, rdf, out, base_from_env(base), subject, object_, validate, strict, glob=glob, wiki=wiki)
+        outcome = run(pages, rdf, out, base_from_env(base), subject, object_, validate, strict, glob=glob, wiki=wiki,
+                      shapes=shapes)
     report_outcome(outcome, quiet, verbose)
     finish(outcome, "converted")
 
@@ -210,8 +240,9 @@ def convert(
               "the default checks each page and the rules where pages meet).")
 @click.option(
     "--engine", type=click.Choice(["fast", "pyshacl"]), default="fast", show_default=True,
-    help="fast: evidencegraph's SHACL engine; pyshacl: the reference (slow, same verdicts).",
+    help="fast: evidencegraph's SHACL engine (--shapes files: pyshacl-turbo); pyshacl: the reference for both (slow, same verdicts).",
 )
+@user_shapes_options
 @base_option
 @entity_options
 @glob_option
@@ -224,6 +255,8 @@ def validate(
     strict: bool,
     full: bool,
     engine: str,
+    shapes_files: tuple[str, ...],
+    shapes_only: bool,
     base: str | None,
     subject: str | None,
     object_: str | None,
@@ -237,14 +270,17 @@ def validate(
     from .pipeline import base_from_env, validate_inputs
     from .shapes import format_json, format_text, format_turtle
 
+    shapes = load_user_shapes(shapes_files, shapes_only, engine=engine)
     if data:
         outcome = validate_inputs(
-            data, input_format, subject, object_, base_from_env(base), glob, sys.stdin.buffer, engine
+            data, input_format, subject, object_, base_from_env(base), glob, sys.stdin.buffer, engine, shapes
         )
     else:
-        from .pipeline import validate_store
+        from .pipeline import validate_store_graphs
+        from .stores import open_store
 
-        outcome = validate_store(store_dir, engine, full)
+        with open_store(store_dir, read_only=True) as store:
+            outcome = validate_store_graphs(store, engine, full, shapes)
     report = outcome.report
     errors = [str(e) for e in outcome.errors]
     text = format_text(report) if out_format == "text" else {"json": format_json, "turtle": format_turtle}[out_format](report, errors)
@@ -259,6 +295,24 @@ def validate(
     if outcome.errors or not report.conforms(strict):
         raise Failed(summary)
     click.echo(summary, err=True)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=str))
+@click.option("-f", "--format", "out_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people; json, a list for scripts (with each SHACL-SPARQL rule's SELECT).")
+@handle_errors
+def shapes(files: tuple[str, ...], out_format: str) -> None:
+    """List the shipped shapes' rules (or those of shapes FILES): what each checks, its severity, its message."""
+    from .shapelist import describe, format_json, format_text
+
+    graph = None
+    if files:
+        from .usershapes import load_shapes
+
+        graph = load_shapes(files).graph
+    rules = describe(graph)
+    click.echo({"text": format_text, "json": format_json}[out_format](rules), nl=False)
 
 
 @cli.command()
@@ -298,6 +352,7 @@ def store_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @store_option
 @page_options
+@user_shapes_options
 @click.option("--batch-size", default=500, show_default=True, help="Pages per bulk write (more: faster on big stores, more memory).")
 @click.option("-j", "--jobs", type=int, help="Worker processes for parsing and validation [default: the core count].")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no warnings; errors and the summary only.")
@@ -314,6 +369,8 @@ def ingest(
     validate: bool,
     strict: bool,
     glob: str,
+    shapes_files: tuple[str, ...],
+    shapes_only: bool,
     batch_size: int,
     jobs: int | None,
     quiet: bool,
@@ -333,12 +390,14 @@ def ingest(
     from .pipeline import base_from_env, ingest as run, iter_pages
     from .stores import open_store
 
+    shapes = load_user_shapes(shapes_files, shapes_only, validate)
     show = not quiet and sys.stderr.isatty()
     total = sum(1 for _ in iter_pages(paths, glob)) if show else 0
     with open_store(store_dir, create=True) as store, (Progress(total) if show else _no_bar()) as bar:
         outcome = run(
             paths, store, base_from_env(base), subject, object_, validate, strict, glob, batch_size, bar.update, jobs,
             wiki=wiki,
+            shapes=shapes,
         )
     if outcome.recovered:
         click.echo(f"warning: rolled back {len(outcome.recovered)} pages of an interrupted ingest", err=True)

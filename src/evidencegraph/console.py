@@ -132,7 +132,8 @@ def grouped(warnings: Sequence[str], results: Sequence[Any]) -> list[Group]:
         kind = r.constraint or r.shape or r.component
         where = f"{r.file}:{r.line}" if r.line else (r.file or "")
         g = groups.setdefault((severity, kind), Group(severity, kind, example=r.message))
-        g.lines.append(f"{where}: {r.message} [{r.focus}]")
+        mine = f" ({r.shape})" if r.shape and ":" in r.shape and not r.shape.startswith("egsh:") else ""  # a user's shape
+        g.lines.append(f"{where}: {r.message} [{r.focus}]{mine}")
         g.places.append(where)
     return list(groups.values())
 

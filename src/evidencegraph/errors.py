@@ -43,3 +43,9 @@ class QueryError(UsageError):
 
 class StoreError(EvidenceGraphError):
     """A store that cannot be opened or written."""
+
+
+class ShapesError(EvidenceGraphError):
+    """A user's shapes file that cannot be read, is not valid RDF, or holds a shape the engine refuses."""
+
+    exit_code = 2

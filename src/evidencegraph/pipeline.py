@@ -24,6 +24,7 @@ from .vocab import DEFAULT_BASE
 
 if TYPE_CHECKING:
     from .store import Store
+    from .usershapes import UserShapes
 
 log = logging.getLogger(__name__)
 
@@ -174,16 +175,24 @@ def page_graphs(
         yield page, g, triples
 
 
-def validate_page(page: Page, triples: list[Triple], engine: str = "fast") -> Report:
-    """SHACL-validate one page's graph; results name the page file."""
+def validate_page(page: Page, triples: list[Triple], engine: str = "fast", shapes: "UserShapes | None" = None) -> Report:
+    """SHACL-validate one page's graph (and with a user's ``shapes``); results name the page file."""
     from .mapping import to_oxigraph
     from .loaders import to_rdflib
     from .shapes import validate_graph, validate_triples
 
-    if engine == "fast":
+    if shapes is not None and shapes.only:
+        report = Report([], None, len(triples))
+    elif engine == "fast":
         report = validate_triples(triples)
     else:
         report = validate_graph(to_rdflib(to_oxigraph("urn:x-page", triples)), engine)
+    if shapes is not None:
+        from .usershapes import merge, validate_quads
+
+        report.results = merge(report.results, validate_quads(shapes, to_oxigraph("urn:x-page", triples), triples))
+
+        report.graph = None  # made again from the results
     report.results = [r if r.file else _with_file(r, page.name) for r in report.results]
     return report
 
@@ -195,11 +204,12 @@ def _with_file(result: Result, name: str) -> Result:
 
 
 def checked_graphs(
-    graphs: Iterable[tuple[Page, str, list[Triple]]], outcome: Outcome, strict: bool = False, engine: str = "fast"
+    graphs: Iterable[tuple[Page, str, list[Triple]]], outcome: Outcome, strict: bool = False, engine: str = "fast",
+    shapes: "UserShapes | None" = None,
 ) -> Iterator[tuple[Page, str, list[Triple]]]:
     """Validate each page graph on the way through; under ``strict`` drop those that fail."""
     for page, g, triples in graphs:
-        report = validate_page(page, triples, engine)
+        report = validate_page(page, triples, engine, shapes)
         outcome.report.extend(report)
         if not report.conforms(strict):
             if strict:
@@ -220,6 +230,7 @@ def convert(
     strict: bool = False,
     glob: str = "*.txt",
     wiki: str | None = None,
+    shapes: "UserShapes | None" = None,
 ) -> Outcome:
     """Pages -> RDF in one format, written to ``out``; no store.
 
@@ -237,7 +248,7 @@ def convert(
         parse_pages(find_pages(paths, glob), subject, object, outcome), base, wiki
     )
     if validate:
-        graphs = checked_graphs(graphs, outcome, strict)
+        graphs = checked_graphs(graphs, outcome, strict, shapes=shapes)
     else:
         graphs = _collect(graphs, outcome)
     quads = [q for _, g, triples in graphs for q in to_oxigraph(g, triples)]
@@ -261,6 +272,7 @@ def validate_inputs(
     glob: str = "*.txt",
     stdin: BinaryIO | None = None,
     engine: str = "fast",
+    shapes: "UserShapes | None" = None,
 ) -> Outcome:
     """Validate pages (``*.txt``, parsed first) and RDF files (any of the six syntaxes).
 
@@ -282,7 +294,7 @@ def validate_inputs(
             except EvidenceGraphError as e:
                 outcome.errors.append(e)
                 continue
-            _validate_rdf(quads, "<stdin>", outcome, engine)
+            _validate_rdf(quads, "<stdin>", outcome, engine, shapes)
             continue
         path = Path(raw)
         if path.is_dir() or path.suffix.lower() == ".txt" and not input_format:
@@ -295,17 +307,25 @@ def validate_inputs(
         except EvidenceGraphError as e:
             outcome.errors.append(e)
             continue
-        _validate_rdf(quads, str(path), outcome, engine)
-    for _ in checked_graphs(page_graphs(parse_pages(pages, subject, object, outcome), base), outcome, engine=engine):
+        _validate_rdf(quads, str(path), outcome, engine, shapes)
+    for _ in checked_graphs(page_graphs(parse_pages(pages, subject, object, outcome), base), outcome, engine=engine,
+                            shapes=shapes):
         pass
     return outcome
 
 
-def _validate_rdf(quads: list[Any], name: str, outcome: Outcome, engine: str = "fast") -> None:
+def _validate_rdf(quads: list[Any], name: str, outcome: Outcome, engine: str = "fast",
+                  shapes: "UserShapes | None" = None) -> None:
     from .loaders import to_rdflib
     from .shapes import validate_graph
 
-    report = validate_graph(to_rdflib(quads), engine)
+    report = validate_graph(to_rdflib(quads), engine) if shapes is None or not shapes.only else Report([], None, len(quads))
+    if shapes is not None:
+        from .usershapes import merge, validate_quads
+
+        report.results = merge(report.results, validate_quads(shapes, quads))
+
+        report.graph = None  # made again from the results
     report.results = [r if r.file else _with_file(r, name) for r in report.results]
     outcome.report.extend(report)
 
@@ -364,6 +384,7 @@ class _Job:
     wiki: str | None = None
     rdf: bool = False  # an RDF dataset file: loaded by the main process, not a worker
     unchanged: bool = False  # its content is a current page's already: nothing to do
+    shapes: tuple[tuple[str, ...], bool, str] | None = None  # a user's shapes (UserShapes.key), read once per worker
 
 
 @dataclass
@@ -424,7 +445,12 @@ def _work(job: _Job) -> _Done:
     done.checks = values_to_check(triples, job.base)
     t3 = perf_counter()
     if job.validate:
-        report = validate_page(page, triples)
+        shapes = None
+        if job.shapes:
+            from .usershapes import load_shapes
+
+            shapes = load_shapes(*job.shapes)
+        report = validate_page(page, triples, shapes=shapes)
         done.results = report.results
         done.conforms, done.conforms_strict = report.conforms(), report.conforms(strict=True)
     t4 = perf_counter()
@@ -466,6 +492,7 @@ def ingest(
     progress: Callable[[int], None] | None = None,
     jobs: int | None = None,
     wiki: str | None = None,
+    shapes: "UserShapes | None" = None,
 ) -> IngestOutcome:
     """Pages and folders into the store: parse, validate, load.
 
@@ -480,6 +507,7 @@ def ingest(
     batch the store-level rules (conflicting values where pages meet) run
     over what the batch touched.  RDF dataset files (``.nq``, ``.trig``,
     ``.jsonld``, e.g. an export) load their named graphs.
+    A user's ``shapes`` (see usershapes.py) run in the workers too, on each page.
     """
     import multiprocessing
     from time import perf_counter
@@ -500,7 +528,7 @@ def ingest(
         for pf in iter_pages([raw], glob):
             rdf = pf.path.suffix.lower() in RDF_SUFFIXES
             yield _Job(str(pf.path), pf.name, base, None if rdf else subject, None if rdf else object, validate, wiki, rdf,
-                       not rdf and _unchanged(pf.path, store))
+                       not rdf and _unchanged(pf.path, store), shapes=shapes.key if shapes is not None and not rdf else None)
 
     # Jobs are made one at a time as the workers take them, so 100k pages cost no 100k objects here.
     todo: Iterator[_Job] = (job for raw in paths for job in jobs_of(raw))
@@ -724,10 +752,12 @@ def remove(names: Iterable[str], store: "Store", glob: str = "*.txt", base: str 
     return [pages[g].name for g in chosen], missing
 
 
-def validate_store_graphs(store: "Store", engine: str = "fast", full: bool = False) -> Outcome:
-    """Validate the store: each page graph on its own, then the store-level rules over every node
-    (storecheck); with ``full``, the merged default graph as one graph instead (what validating
-    the store's export gives, and slower)."""
+def validate_store_graphs(
+    store: "Store", engine: str = "fast", full: bool = False, shapes: "UserShapes | None" = None
+) -> Outcome:
+    """Validate the store: each page graph on its own (with a user's ``shapes`` too), then the store-level
+    rules over every node (storecheck); with ``full``, the merged default graph as one graph instead
+    (what validating the store's export gives, and slower)."""
     from .loaders import to_rdflib
     from .shapes import validate_graph
     from .storecheck import check_store
@@ -736,20 +766,25 @@ def validate_store_graphs(store: "Store", engine: str = "fast", full: bool = Fal
     pages = store.pages()
     names = {g: info.name for g, info in pages.items()}
     if full:
-        report = validate_graph(to_rdflib(store.union_triples()), engine)  # type: ignore[arg-type]
+        union = list(store.union_triples())
+        report = validate_graph(to_rdflib(union), engine) if shapes is None or not shapes.only else Report([], None, len(union))  # type: ignore[arg-type]
+        if shapes is not None:
+            from .usershapes import merge, validate_quads
+
+            report.results = merge(report.results, validate_quads(shapes, union))
+            report.graph = None
         outcome.report.extend(report)
         return outcome
     for g, info in sorted(pages.items()):
-        report = validate_graph(to_rdflib(store.quads(g)), engine)
+        quads = list(store.quads(g))
+        report = validate_graph(to_rdflib(quads), engine) if shapes is None or not shapes.only else Report([], None, len(quads))
+        if shapes is not None:
+            from .usershapes import merge, validate_quads
+
+            report.results = merge(report.results, validate_quads(shapes, quads))
+
+            report.graph = None  # made again from the results
         report.results = [r if r.file else _with_file(r, info.name) for r in report.results]
         outcome.report.extend(report)
     outcome.report.extend(check_store(store, None, names))
     return outcome
-
-
-def validate_store(location: str | None, engine: str = "fast", full: bool = False) -> Outcome:
-    """Validate every page graph of the store at ``location`` (see validate_store_graphs)."""
-    from .stores import open_store
-
-    with open_store(location, read_only=True) as store:
-        return validate_store_graphs(store, engine, full)

@@ -299,7 +299,10 @@ def format_text(report: Report, verbose: bool = True) -> str:
         lines.append(f"{where}{focus}{label}")
         for r in results:
             detail = ", ".join(x for x in (f"path {r.path}" if r.path else "", f"value {r.value!r}" if r.value is not None else "") if x)
-            lines.append(f"  {r.severity}: {r.message}" + (f" [{detail}]" if detail else "") + f" ({r.constraint or r.component})")
+            rule = r.constraint or r.component
+            if r.shape and ":" in r.shape and not r.shape.startswith("egsh:"):  # a user's shape: name it too
+                rule = f"{r.shape}, {rule}" if not r.constraint else rule
+            lines.append(f"  {r.severity}: {r.message}" + (f" [{detail}]" if detail else "") + f" ({rule})")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
