@@ -432,19 +432,26 @@ def query(
     check_query(text, allow_service)
     from .queries import is_graph_result
 
-    with open_store(store_dir, read_only=True) as store, output_stream(output) as out:
-        results = store.query(text, substitutions, allow_service)
-        if is_graph_result(results):
-            from .formats import choose_rdf_format
-            from .writers import write_quads
-            import pyoxigraph as ox
+    try:
+        with open_store(store_dir, read_only=True) as store, output_stream(output) as out:
+            results = store.query(text, substitutions, allow_service)
+            if is_graph_result(results):
+                from .formats import choose_rdf_format
+                from .writers import write_quads
+                import pyoxigraph as ox
 
-            rdf = choose_rdf_format(fmt, output, default="turtle")
-            if rdf.quads and rdf.name != "jsonld":
-                raise UsageError(f"a CONSTRUCT result is a graph: use turtle, nt, xml or jsonld, not {rdf.name}")
-            write_quads((ox.Quad(t.subject, t.predicate, t.object) for t in results), rdf, out)
-        else:
-            write_results(results, fmt or "table", out)
+                rdf = choose_rdf_format(fmt, output, default="turtle")
+                if rdf.quads and rdf.name != "jsonld":
+                    raise UsageError(f"a CONSTRUCT result is a graph: use turtle, nt, xml or jsonld, not {rdf.name}")
+                write_quads((ox.Quad(t.subject, t.predicate, t.object) for t in results), rdf, out)
+            else:
+                write_results(results, fmt or "table", out)
+    except (RuntimeError, OSError) as e:
+        if not allow_service or isinstance(e, BrokenPipeError):
+            raise
+        from .errors import ServiceError
+
+        raise ServiceError(f"the query failed, maybe at a SERVICE endpoint (its answer could not be used): {e}") from None
 
 
 @cli.command()

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from .. import __version__
 from ..errors import QueryError, UsageError
-from ..store import _STRINGS_IRIS_COMMENTS, check_query
+from ..sparqlcheck import check_query, mask
 from .context import Context, form, iris, split_type, utf8
 from .negotiation import GRAPH_TYPES, HTML, forced_format, negotiate
 from .problem import Problem
@@ -187,11 +187,6 @@ async def update(ctx: Context, request: Any) -> Any:
     return Response(status_code=204)
 
 
-def _mask(text: str) -> str:
-    """The text with strings, IRIs and comments blanked (same length)."""
-    return _STRINGS_IRIS_COMMENTS.sub(lambda m: " " * len(m.group(0)), text)
-
-
 def add_using(update: str, using: list[str], using_named: list[str]) -> str:
     """Apply ``using-graph-uri``/``using-named-graph-uri`` as USING clauses.
 
@@ -202,7 +197,7 @@ def add_using(update: str, using: list[str], using_named: list[str]) -> str:
     """
     if not using and not using_named:
         return update
-    masked = _mask(update)
+    masked = mask(update)
     depth, positions = 0, []
     for m in re.finditer(r"[{}]|(?<![?$:\w])(?:USING|WITH|WHERE)\b(?!:)", masked, re.IGNORECASE):
         tok = m.group(0)
