@@ -164,3 +164,117 @@ def test_a_bad_answer_to_an_allowed_service_is_a_clean_error(store_path, client,
         assert "SERVICE" in result.stderr and "Traceback" not in result.output
         assert len(result.stderr.strip().splitlines()) == 1
         assert seen
+
+
+# --- limits on requests ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_body(store_path, tmp_path_factory):
+    copy = tmp_path_factory.mktemp("limits-body") / "store"
+    shutil.copytree(store_path, copy)
+    with live_server(copy, Settings(allow_update=True, token=TOKEN, max_body=100_000)) as root:
+        yield root
+
+
+def test_a_body_over_the_limit_is_413_with_the_limit(small_body, client):
+    big = b"ASK { }" + b" " * 200_000
+    r = client.post(small_body + "/sparql", content=big, headers={"Content-Type": "application/sparql-query"})
+    assert r.status_code == 413 and "100000 bytes" in r.text and "--max-body" in r.text
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(40):
+            yield b"#" + b"x" * 9_999
+
+    r = client.post(small_body + "/sparql", content=chunks(), headers={"Content-Type": "application/sparql-query"})
+    assert r.status_code == 413 and "100000 bytes" in r.text
+    r = client.put(small_body + "/store", params={"graph": "http://example.org/g"}, content=b"#" * 150_000,
+                   headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 413
+    ok = client.post(small_body + "/sparql", content=b"ASK { }", headers={"Content-Type": "application/sparql-query"})
+    assert ok.status_code == 200
+
+
+def test_headers_over_the_limit_are_refused_and_the_server_goes_on(url, client):
+    r = client.get(url + "/sparql", params={"query": "ASK {}"}, headers={"X-Big": "x" * 100_000})
+    assert r.status_code in (400, 431)
+    assert client.get(url + "/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+# --- the Graph Store reads the whole store without building it in memory ---------------------------
+
+
+def test_whole_store_read_is_streamed_whole(store_path, client):
+    import pyoxigraph as ox
+
+    from evidencegraph.store import open_store
+
+    with open_store(store_path, read_only=True) as store:
+        expected_quads = {(q.subject, q.predicate, q.object, q.graph_name) for q in store.quads()}
+        expected_default = {(q.subject, q.predicate, q.object) for q in store.db.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    assert len(expected_default) > 5
+    with live_server(store_path, Settings(max_rows=5)) as root:
+        with client.stream("GET", root + "/store", headers={"Accept": "application/n-quads"}) as r:
+            assert r.status_code == 200 and "content-length" not in r.headers
+            body = r.read()
+        got = {(q.subject, q.predicate, q.object, q.graph_name) for q in ox.parse(body, ox.RdfFormat.N_QUADS)}
+        assert got == expected_quads
+        for accept, fmt in (("application/n-triples", ox.RdfFormat.N_TRIPLES), ("text/turtle", ox.RdfFormat.TURTLE)):
+            r = client.get(root + "/store?default", headers={"Accept": accept})
+            assert r.status_code == 200 and "content-length" not in r.headers
+            assert {(t.subject, t.predicate, t.object) for t in ox.parse(r.content, fmt)} == expected_default
+        r = client.get(root + "/store", headers={"Accept": "application/ld+json"})
+        assert r.status_code == 200 and json.loads(r.content)
+
+
+# --- small things -----------------------------------------------------------------------------------
+
+
+def test_a_javascript_iri_is_never_a_link(writable, client):
+    evil = "https://w3id.org/evidencegraph/id/entity/Evil"
+    turtle = (f"<{evil}> <http://www.w3.org/2000/01/rdf-schema#seeAlso> <javascript:alert(1)> , "
+              "<JavaScript:alert(2)> , <data:text/html,x> , <https://example.org/ok> .").encode()
+    r = client.put(writable + "/store", params={"graph": "http://example.org/evil"}, content=turtle,
+                   headers={"Content-Type": "text/turtle", "Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code in (201, 204), r.text
+    page = client.get(writable + "/doc/entity/Evil", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    text = page.text.lower()
+    assert "alert(1)" in text  # shown as text
+    assert 'href="javascript:' not in text and 'href="data:' not in text
+    assert 'href="https://example.org/ok"' in text
+    home = client.get(writable + "/", headers={"Accept": "text/html"}).text
+    assert "https?:" in home  # the query page links only http(s) IRIs of results
+
+
+def raw_get(root: str, target: str, accept: str) -> int:
+    """The status of a GET whose request target is sent byte for byte (no client-side escaping)."""
+    import socket
+
+    host, port = root.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n".encode())
+        head = s.recv(65536).decode("latin-1")
+    return int(head.split()[1])
+
+
+def test_raw_angle_bracket_in_a_document_path_is_400(url):
+    for accept in ("text/html", "text/turtle", "*/*"):
+        for target in ("/doc/entity/a>b", "/id/entity/a>b", "/doc/entity/a<b", '/doc/entity/a"b', "/doc/entity/a{b}"):
+            assert raw_get(url, target, accept) == 400, (target, accept)
+        assert raw_get(url, "/doc/entity/a%3Eb", accept) == 404
+
+
+def test_cors_only_for_reads(writable, client):
+    origin = {"Origin": "http://evil.example"}
+    pre = client.options(writable + "/update", headers={
+        **origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type"})
+    assert "access-control-allow-origin" not in pre.headers and pre.status_code >= 400
+    r = client.post(writable + "/update", content=b"INSERT DATA { GRAPH <http://g> { <http://a> <http://b> 1 } }",
+                    headers={**origin, "Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"})
+    assert "access-control-allow-origin" not in r.headers
+    pre = client.options(writable + "/store", headers={
+        **origin, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "authorization"})
+    assert "access-control-allow-origin" not in pre.headers or "PUT" not in pre.headers.get("access-control-allow-methods", "")
+    pre = client.options(writable + "/sparql", headers={**origin, "Access-Control-Request-Method": "POST"})
+    assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == "*"

@@ -519,6 +519,7 @@ def stats(store_dir: str | None, fmt: str | None, output: str | None) -> None:
 @click.option("--timeout", default=30.0, show_default=True, type=float, help="Query time limit in seconds (503 past it).")
 @click.option("--max-rows", default=10000, show_default=True, type=int, help="Result rows (or triples) per answer; more are cut, with a warning.")
 @click.option("--workers", default=4, show_default=True, type=int, help="Queries run at once (worker threads).")
+@click.option("--max-body", default=16 * 1024 * 1024, show_default=True, type=int, help="Largest request body in bytes (413 past it).")
 @click.option(
     "--allow-update", is_flag=True,
     help="Accept SPARQL Update (/update) and Graph Store writes (/store), with Authorization: Bearer $EVIDENCEGRAPH_TOKEN.",
@@ -532,6 +533,7 @@ def serve(
     timeout: float,
     max_rows: int,
     workers: int,
+    max_body: int,
     allow_update: bool,
 ) -> None:
     """Serve the store over HTTP: SPARQL endpoint, Graph Store, linked data.
@@ -544,7 +546,7 @@ def serve(
     from .server import run
 
     run(store_dir, host=host, port=port, base=base, timeout=timeout, max_rows=max_rows,
-        allow_update=allow_update, workers=workers,
+        allow_update=allow_update, workers=workers, max_body=max_body,
         ready=lambda url: click.echo(f"serving on {url} (Ctrl-C to stop)", err=True))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import logging
 import threading
+import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import parse_qsl
@@ -38,6 +39,7 @@ class Settings:
     token: str | None = None
     workers: int = 4
     allow_service: bool = False
+    max_body: int = 16 * 1024 * 1024  # bytes of a request body (see limits.py)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -53,16 +55,37 @@ def contained(fn: Callable[..., Any], *args: Any) -> Any:
     failure: tuple[Any, ...] | None = None
     try:
         return fn(*args)
-    except QueryTimeout:
+    except QueryTimeout as e:
+        _clear(e)
         failure = ("timeout",)
     except Problem as p:
+        _clear(p)
         failure = ("problem", p.status, p.message, p.headers)
-    except Exception:
-        log.exception("a worker failed")
+    except Exception as e:
+        log.error("a worker failed: %s", "".join(traceback.format_exception(e)).rstrip())
+        _clear(e)
         failure = ("problem", 500, "internal error; the server log has the details", {})
     if failure[0] == "timeout":
         raise QueryTimeout()
     raise Problem(*failure[1:])
+
+
+def _clear(error: BaseException) -> None:
+    """Drop the locals of the frames an exception (and those it was raised from) holds, here and now.
+
+    A frame that handled an exception and raised another keeps both in a
+    reference cycle, which the garbage collector would break later in any
+    thread, dropping pyoxigraph objects there.
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        traceback.clear_frames(e.__traceback__)
+        todo += [e.__context__, e.__cause__]
 
 
 class Context:

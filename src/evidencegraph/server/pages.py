@@ -21,6 +21,18 @@ def _rest(request: Any, prefix: str) -> str:
     return raw[len(prefix):] if raw.startswith(prefix) else raw.lstrip("/")
 
 
+def _iri(ctx: Context, rest: str) -> str:
+    """The IRI a ``/id/`` or ``/doc/`` path names (400 when it cannot be one: ``<``, ``>``, ``"``…)."""
+    import pyoxigraph as ox
+
+    iri = ctx.paths.iri(rest)
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        raise Problem(400, f"{iri} is not an IRI; escape the characters <>\"{{}}|^` and spaces as %XX") from None
+    return iri
+
+
 def _media(request: Any, offers: list[str]) -> str:
     return choose(request.headers.get("accept"), forced_format(parse_qsl(request.url.query)), offers, 1)
 
@@ -32,7 +44,7 @@ async def resource(ctx: Context, request: Any) -> Any:
     from ..linked import exists
 
     rest = _rest(request, "/id/")
-    iri = ctx.paths.iri(rest)
+    iri = _iri(ctx, rest)
     if not await ctx.in_worker(exists, ctx.db, iri):
         raise Problem(404, f"the store says nothing about <{iri}>")
     return RedirectResponse("/doc/" + rest, 303, headers={"Vary": "Accept"})
@@ -45,7 +57,7 @@ async def document(ctx: Context, request: Any) -> Any:
     from ..linked import Renderer, describe, exists
 
     rest = _rest(request, "/doc/")
-    iri = ctx.paths.iri(rest)
+    iri = _iri(ctx, rest)
     media = _media(request, DOCUMENT_TYPES)
     doc_path = "/doc/" + rest
     if media == HTML:
@@ -130,12 +142,12 @@ function show(res, data) {
   for (const b of j.results.bindings) { const r = t.insertRow();
     for (const v of j.head.vars) { const c = r.insertCell(), x = b[v];
       if (!x) continue;
-      if (x.type === 'uri') { const a = document.createElement('a'); a.href = local(x.value); a.textContent = x.value; c.append(a); }
+      if (x.type === 'uri' && local(x.value)) { const a = document.createElement('a'); a.href = local(x.value); a.textContent = x.value; c.append(a); }
       else c.textContent = x.value; } }
   const n = document.createElement('p'); n.textContent = j.results.bindings.length + ' rows'; out.append(n, t);
 }
 const BASE = %s;
-function local(iri) { return iri.startsWith(BASE) ? '/doc/' + iri.slice(BASE.length) : iri; }
+function local(iri) { return iri.startsWith(BASE) ? '/doc/' + iri.slice(BASE.length) : /^https?:[/][/]/i.test(iri) ? iri : null; }
 async function run(url, opts) {
   out.textContent = 'running…';
   try { const res = await fetch(url, opts); show(res, await res.text()); } catch (e) { out.textContent = String(e); }
