@@ -8,9 +8,16 @@ query that reaches the network is seen, not guessed.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 from contextlib import contextmanager
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
@@ -278,3 +285,160 @@ def test_cors_only_for_reads(writable, client):
     assert "access-control-allow-origin" not in pre.headers or "PUT" not in pre.headers.get("access-control-allow-methods", "")
     pre = client.options(writable + "/sparql", headers={**origin, "Access-Control-Request-Method": "POST"})
     assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == "*"
+
+
+# --- queries past the time limit are ended, and the server stops on SIGTERM --------------------------
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+CHEAP = "ASK { ?s ?p ?o }"
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def serve_process(store, tmp_path, *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("EVIDENCEGRAPH_TOKEN", None)
+    log = tmp_path / f"serve-{port}.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "evidencegraph", "serve", "--store", str(store), "--port", str(port), *args],
+                                stdout=subprocess.DEVNULL, stderr=err, env=env)
+    root = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while "serving on" not in log.read_text():
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield root, proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def _in_thread(fn, *args):
+    box: dict[str, object] = {}
+
+    def target():
+        start = time.monotonic()
+        try:
+            box["result"] = fn(*args)
+        except Exception as e:  # reported by the test
+            box["error"] = e
+        box["seconds"] = time.monotonic() - start
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def test_a_query_past_the_limit_is_ended_and_cheap_ones_still_answer(store_path, tmp_path):
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("reads CPU times from /proc (Linux)")
+    with serve_process(store_path, tmp_path, "--timeout", "2", "--workers", "2") as (root, proc), httpx.Client(timeout=60) as c:
+        get = lambda q: c.get(root + "/sparql", params={"query": q})  # noqa: E731
+        warm = [_in_thread(get, CHEAP) for _ in range(2)]  # both workers started
+        for thread, box in warm:
+            thread.join(30)
+            assert box["result"].status_code == 200
+        assert len(_children(proc.pid)) == 2
+        slow, slow_box = _in_thread(get, SLOW)
+        time.sleep(0.8)
+        busy = max(_children(proc.pid), key=_cpu_seconds)
+        assert _cpu_seconds(busy) > 0.3  # the slow query is running there
+        start = time.monotonic()
+        assert get(CHEAP).status_code == 200
+        assert time.monotonic() - start < 1.0  # answered by the other worker meanwhile
+        slow.join(30)
+        assert slow_box["result"].status_code == 503 and "time limit of 2 s" in slow_box["result"].text
+        assert 1.8 < slow_box["seconds"] < 4
+        time.sleep(1.0)
+        assert busy not in _children(proc.pid)  # the worker was ended, not left running
+        before = sum(_cpu_seconds(p) for p in _children(proc.pid)) + _cpu_seconds(proc.pid)
+        time.sleep(1.0)
+        after = sum(_cpu_seconds(p) for p in _children(proc.pid)) + _cpu_seconds(proc.pid)
+        assert after - before < 0.3  # nothing keeps computing
+        assert get(CHEAP).status_code == 200  # a new worker takes its place
+
+        # more slow queries than workers: never more than --workers processes at once
+        threads = [_in_thread(get, SLOW) for _ in range(4)]
+        most = 0
+        while any(t.is_alive() for t, _ in threads):
+            most = max(most, len(_children(proc.pid)))
+            time.sleep(0.1)
+        assert most <= 2
+        assert all(box["result"].status_code == 503 for _, box in threads)
+
+
+def test_sigterm_stops_the_server_whatever_runs(store_path, tmp_path):
+    with serve_process(store_path, tmp_path, "--timeout", "60") as (root, proc), httpx.Client(timeout=60) as c:
+        slow = [_in_thread(lambda: c.get(root + "/sparql", params={"query": SLOW})) for _ in range(3)]
+        time.sleep(1.5)
+        workers = _children(proc.pid)
+        assert workers
+        start = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+        assert time.monotonic() - start < 5
+        assert proc.returncode == 0
+        for pid in workers:
+            assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        for thread, box in slow:
+            thread.join(10)
+            assert "result" not in box or box["result"].status_code == 503
+
+
+# --- a live view: pages ingested or removed by another process are served ----------------------------
+
+
+def test_serve_sees_an_ingest_and_a_remove_in_another_process(store_path, tmp_path, client):
+    copy = tmp_path / "live"
+    shutil.copytree(store_path, copy)
+    page = tmp_path / "late-page.txt"
+    page.write_bytes((PAGES / "belgium-european-union.txt").read_bytes().replace(b"related 3.17", b"cross_type 3.17"))
+    count = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    env = {**os.environ}
+    with live_server(copy, Settings()) as root:
+        def pages() -> int:
+            return int(client.get(root + "/sparql", params={"query": count}).json()["results"]["bindings"][0]["n"]["value"])
+
+        assert pages() == 6
+        subprocess.run([sys.executable, "-m", "evidencegraph", "ingest", str(page), "--store", str(copy), "-q"],
+                       check=True, env=env, capture_output=True)
+        finished = time.monotonic()
+        while pages() != 7:
+            assert time.monotonic() - finished < 5, "the new page is not served"
+            time.sleep(0.2)
+        while "late-page.txt" not in client.get(root + "/doc/page/", headers={"Accept": "text/html"}).text:
+            assert time.monotonic() - finished < 5, "the page list does not show the new page"
+            time.sleep(0.2)
+        subprocess.run([sys.executable, "-m", "evidencegraph", "remove", "late-page.txt", "--store", str(copy)],
+                       check=True, env=env, capture_output=True)
+        finished = time.monotonic()
+        while pages() != 6:
+            assert time.monotonic() - finished < 5, "the removed page is still served"
+            time.sleep(0.2)

@@ -449,7 +449,12 @@ def query(
     except (RuntimeError, OSError) as e:
         if not allow_service or isinstance(e, BrokenPipeError):
             raise
+        import traceback
+
         from .errors import ServiceError
+
+        results = None  # pyoxigraph results stay in this thread: not in a reference cycle the collector breaks elsewhere
+        traceback.clear_frames(e.__traceback__)
 
         raise ServiceError(f"the query failed, maybe at a SERVICE endpoint (its answer could not be used): {e}") from None
 

@@ -38,6 +38,7 @@ def create_app(store: Store, settings: Settings) -> Any:
     def guarded(fn: Handler) -> Callable[..., Any]:
         async def endpoint(request: Any) -> Any:
             try:
+                ctx.refresh()
                 return await fn(ctx, request)
             except Problem as p:
                 return PlainTextResponse(p.message + "\n", p.status, headers=p.headers)
@@ -66,7 +67,7 @@ def create_app(store: Store, settings: Settings) -> Any:
     ]
     middleware = [Middleware(BodyLimit, limit=settings.max_body), Middleware(ReadCors)]
     app = Starlette(routes=routes, middleware=middleware)
-    app.state.context = ctx
+    app.state.context = ctx  # app.state.context.close() ends the query workers
     return app
 
 
@@ -117,15 +118,25 @@ def run(
                         token=token, workers=workers, max_body=max_body)
     with open_store(store_dir, read_only=not allow_update) as store:
         app = create_app(store, settings)
-        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off",
-                                http="h11", h11_max_incomplete_event_size=MAX_HEADER_BYTES)
-        server = uvicorn.Server(config)
+        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off", http="h11",
+                                h11_max_incomplete_event_size=MAX_HEADER_BYTES, timeout_graceful_shutdown=3)
+        context: Context = app.state.context
+
+        class Server(uvicorn.Server):
+            def handle_exit(self, sig: int, frame: Any) -> None:
+                context.close()  # running queries end now (503), not when they are done
+                super().handle_exit(sig, frame)
+
+        server = Server(config)
         shown = f"[{host}]" if ":" in host else host
         log.info("serving %s on http://%s:%d/ (%s)", store.location, shown, port,
                  "updates allowed with the token" if allow_update else "read-only")
         if ready:
             ready(f"http://{shown}:{port}/")
-        _serve_until_stopped(server)
+        try:
+            _serve_until_stopped(server)
+        finally:
+            context.shutdown()
 
 
 def _serve_until_stopped(server: Any) -> None:

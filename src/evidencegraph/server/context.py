@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import logging
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -18,12 +19,15 @@ from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 
+from ..errors import EvidenceGraphError
 from ..store import Store
 from ..vocab import DEFAULT_BASE
 from .iris import Paths
 from .negotiation import content_type
 from .problem import Problem, QueryTimeout, timeout_problem
 from .results import Answer
+from .worker import CHECK_EVERY, store_token
+from .workers import QueryPool
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +102,40 @@ class Context:
         self.paths = Paths(settings.base)
         self._limiter: Any = None
         self.write_lock = threading.Lock()
+        self.pool = QueryPool(store.path / "oxigraph", settings.workers)
+        self._token = store_token(store.path / "oxigraph")
+        self._checked = time.monotonic()
+
+    def refresh(self) -> None:
+        """See the store as it is now: a read-only database is a snapshot, opened again
+        when its files have changed (looked at once a second at most)."""
+        if not self.store.read_only or time.monotonic() - self._checked < CHECK_EVERY:
+            return
+        self._checked = time.monotonic()
+        token = store_token(self.store.path / "oxigraph")
+        if token == self._token:
+            return
+        from ..store import open_store
+
+        try:
+            store = open_store(self.store.path, read_only=True)
+        except (EvidenceGraphError, OSError, RuntimeError) as e:  # a writer mid-compaction: next time
+            log.warning("could not open the store again (%s); serving the snapshot opened before", e)
+            return
+        self._token, self.store, self.db = token, store, store.db  # the old snapshot goes when its last reader is done
+
+    async def query(self, sparql: str, accept: str | None, forced: Any, default: list[str] | None,
+                    named: list[str] | None, subs: dict[str, Any] | None, base: str | None) -> Answer:
+        """Run a query in a worker process, within the time limit (see workers.py)."""
+        job = (sparql, accept, forced, self.settings.max_rows, default, named, subs, base)
+        return await self.pool.run(job, self.settings.timeout)
+
+    def close(self) -> None:
+        """End the query workers (the server is stopping)."""
+        self.pool.close()
+
+    def shutdown(self) -> None:
+        self.pool.shutdown()
 
     @property
     def limiter(self) -> Any:
@@ -125,7 +163,10 @@ class Context:
 
         def locked() -> Any:
             with self.write_lock:
-                return fn(*args)
+                try:
+                    return fn(*args)
+                finally:
+                    self.pool.generation += 1  # the query workers open the database again
 
         return await anyio.to_thread.run_sync(contained, locked)
 

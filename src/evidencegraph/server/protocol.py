@@ -6,7 +6,6 @@ worker, answer in the negotiated type.
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,7 +17,7 @@ from ..sparqlcheck import check_query, mask
 from .context import Context, form, iris, split_type, utf8
 from .negotiation import GRAPH_TYPES, HTML, forced_format, negotiate
 from .problem import Problem
-from .results import graph_answer, run_query
+from .results import graph_answer
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 RESYNC = (
@@ -67,12 +66,9 @@ async def sparql(ctx: Context, request: Any) -> Any:
         check_query(query, ctx.settings.allow_service)
     except QueryError as e:
         raise Problem(400, str(e)) from None
-    deadline = time.monotonic() + ctx.settings.timeout
-    answer = await ctx.in_worker(
-        run_query, ctx.db, query, accept, forced_format(params), ctx.settings.max_rows, deadline,
-        default if default or named else None, named if default or named else None, None,
-        str(request.url.replace(query="")),
-    )
+    given = bool(default or named)
+    answer = await ctx.query(query, accept, forced_format(params), [g.value for g in default] if given else None,
+                             [g.value for g in named] if given else None, None, str(request.url.replace(query="")))
     return ctx.respond(answer)
 
 
@@ -126,10 +122,8 @@ async def question(ctx: Context, request: Any) -> Any:
         subs = q.bind(dict(params))
     except UsageError as e:
         raise Problem(400, str(e)) from None
-    deadline = time.monotonic() + ctx.settings.timeout
-    answer = await ctx.in_worker(
-        run_query, ctx.db, q.sparql, request.headers.get("accept"), forced_format(parse_qsl(request.url.query)),
-        ctx.settings.max_rows, deadline, None, None, subs, None)
+    answer = await ctx.query(q.sparql, request.headers.get("accept"), forced_format(parse_qsl(request.url.query)),
+                             None, None, subs, None)
     return ctx.respond(answer)
 
 
