@@ -523,7 +523,7 @@ def stats(store_dir: str | None, fmt: str | None, output: str | None) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--timeout", default=30.0, show_default=True, type=float, help="Query time limit in seconds (503 past it).")
 @click.option("--max-rows", default=10000, show_default=True, type=int, help="Result rows (or triples) per answer; more are cut, with a warning.")
-@click.option("--workers", default=4, show_default=True, type=int, help="Queries run at once (worker threads).")
+@click.option("--workers", default=4, show_default=True, type=int, help="Queries run at once (worker processes; one past --timeout is ended).")
 @click.option("--max-body", default=16 * 1024 * 1024, show_default=True, type=int, help="Largest request body in bytes (413 past it).")
 @click.option(
     "--allow-update", is_flag=True,

@@ -1,9 +1,11 @@
-"""What every handler shares: the settings, the open store, client errors,
-answers, worker threads, the write lock, authorization and request bodies.
+"""What every handler shares: the settings, the open store, the query
+workers, worker threads, the write lock, authorization and request parts.
 
-pyoxigraph query results are read and serialised in the thread that ran the
-query (handing them to another thread crashed the process in a trial); so
-handlers run store work through :meth:`Context.in_worker` and get back bytes.
+Queries from clients run in worker processes (:meth:`Context.query`).  The
+server's own reads (documents, the Graph Store, VoID) run in threads
+(:meth:`Context.in_worker`); pyoxigraph query results are read and
+serialised in the thread that ran the query (handing them to another thread
+crashed the process in a trial), so those threads give back bytes.
 """
 
 from __future__ import annotations
