@@ -39,22 +39,26 @@ class _Worker:
         os.set_blocking(self.out, False)
         self.buffer = bytearray()
 
-    async def send(self, message: Any) -> None:
+    def send(self, message: Any) -> None:
+        """Write a job (small: the pipe takes it at once; a large one blocks until the worker reads)."""
         assert self.process.stdin is not None
         data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        self.process.stdin.write(HEADER.pack(len(data)) + data)
-        self.process.stdin.flush()
+        view = memoryview(HEADER.pack(len(data)) + data)
+        fd = self.process.stdin.fileno()
+        while view:
+            view = view[os.write(fd, view):]
 
-    async def receive(self) -> Any:
-        (size,) = HEADER.unpack(await self._read(HEADER.size))
-        return pickle.loads(await self._read(size))
+    async def receive(self, deadline: float) -> Any:
+        """The next answer; :class:`asyncio.TimeoutError` past ``deadline`` (``time.monotonic``)."""
+        (size,) = HEADER.unpack(await self._read(HEADER.size, deadline))
+        return pickle.loads(await self._read(size, deadline))
 
-    async def _read(self, n: int) -> bytes:
+    async def _read(self, n: int, deadline: float) -> bytes:
         while len(self.buffer) < n:
             try:
                 chunk = os.read(self.out, max(1 << 16, n - len(self.buffer)))
             except BlockingIOError:
-                await self._readable()
+                await self._readable(deadline)
                 continue
             if not chunk:
                 raise EOFError("the worker closed its pipe")
@@ -63,7 +67,8 @@ class _Worker:
         del self.buffer[:n]
         return data
 
-    async def _readable(self) -> None:
+    async def _readable(self, deadline: float) -> None:
+        """Wait for the pipe to be readable (no task per wait: a future, a reader and a timer)."""
         loop = asyncio.get_running_loop()
         ready = loop.create_future()
 
@@ -71,11 +76,17 @@ class _Worker:
             if not ready.done():
                 ready.set_result(None)
 
+        def expire() -> None:
+            if not ready.done():
+                ready.set_exception(asyncio.TimeoutError())
+
         loop.add_reader(self.out, wake)
+        timer = loop.call_at(deadline, expire)  # the loop's clock is time.monotonic
         try:
             await ready
         finally:
             loop.remove_reader(self.out)
+            timer.cancel()
 
     def kill(self) -> None:
         """End the process now (SIGKILL: a worker writes nothing) and reap it."""
@@ -125,7 +136,10 @@ class QueryPool:
             self._slots = asyncio.Semaphore(self.size)
         deadline = time.monotonic() + timeout
         try:
-            await asyncio.wait_for(self._slots.acquire(), timeout)
+            if self._slots.locked():
+                await asyncio.wait_for(self._slots.acquire(), timeout)
+            else:
+                await self._slots.acquire()  # free: no task, no timer
         except asyncio.TimeoutError:
             raise timeout_problem(timeout) from None
         worker: _Worker | None = None
@@ -133,11 +147,11 @@ class QueryPool:
             worker = self.idle.pop() if self.idle else None
             left = deadline - time.monotonic()
             if worker is None:
-                worker = await asyncio.wait_for(self._start(), max(left, 0.001))
+                worker = await self._start(deadline)
             left = deadline - time.monotonic()
             sparql, accept, forced, max_rows, default, named, subs, base = job
-            await worker.send((self.generation, sparql, accept, forced, max_rows, max(left, 0.0), default, named, subs, base))
-            reply = await asyncio.wait_for(worker.receive(), max(left, 0.001) + 0.05)
+            worker.send((self.generation, sparql, accept, forced, max_rows, max(left, 0.0), default, named, subs, base))
+            reply = await worker.receive(deadline + 0.05)
         except asyncio.TimeoutError:
             self._end(worker)
             worker = None
@@ -161,7 +175,7 @@ class QueryPool:
             raise timeout_problem(timeout)
         raise Problem(reply[1], reply[2], reply[3])
 
-    async def _start(self) -> _Worker:
+    async def _start(self, deadline: float) -> _Worker:
         import evidencegraph
 
         env = dict(os.environ)
@@ -172,7 +186,7 @@ class QueryPool:
         worker = _Worker(process)
         self.all.add(worker)
         try:
-            ready = await worker.receive()
+            ready = await worker.receive(deadline)
         except BaseException:
             self._end(worker)
             raise
