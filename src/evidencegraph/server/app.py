@@ -128,6 +128,7 @@ def run(
                 super().handle_exit(sig, frame)
 
         server = Server(config)
+        context.prestart()
         shown = f"[{host}]" if ":" in host else host
         log.info("serving %s on http://%s:%d/ (%s)", store.location, shown, port,
                  "updates allowed with the token" if allow_update else "read-only")

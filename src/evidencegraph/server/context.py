@@ -132,6 +132,10 @@ class Context:
         job = (sparql, accept, forced, self.settings.max_rows, default, named, subs, base)
         return await self.pool.run(job, self.settings.timeout)
 
+    def prestart(self) -> None:
+        """Start the query workers now (``serve`` does; tests' servers start them on first use)."""
+        self.pool.prestart()
+
     def close(self) -> None:
         """End the query workers (the server is stopping)."""
         self.pool.close()

@@ -38,6 +38,7 @@ class _Worker:
         self.out = process.stdout.fileno()
         os.set_blocking(self.out, False)
         self.buffer = bytearray()
+        self.started = False  # its "ready" read
 
     def send(self, message: Any) -> None:
         """Write a job (small: the pipe takes it at once; a large one blocks until the worker reads)."""
@@ -144,20 +145,18 @@ class QueryPool:
             raise timeout_problem(timeout) from None
         worker: _Worker | None = None
         try:
-            worker = self.idle.pop() if self.idle else None
-            left = deadline - time.monotonic()
-            if worker is None:
-                worker = await self._start(deadline)
+            worker = self.idle.pop() if self.idle else self._spawn()
+            await self._ready(worker, deadline)
             left = deadline - time.monotonic()
             sparql, accept, forced, max_rows, default, named, subs, base = job
             worker.send((self.generation, sparql, accept, forced, max_rows, max(left, 0.0), default, named, subs, base))
             reply = await worker.receive(deadline + 0.05)
         except asyncio.TimeoutError:
-            self._end(worker)
+            self._replace(worker)
             worker = None
             raise timeout_problem(timeout) from None
         except (EOFError, OSError) as e:
-            self._end(worker)
+            self._replace(worker)
             worker = None
             log.error("a query worker died (%s)", e)
             raise Problem(503, "the query's worker process died (out of memory?); try again, or narrow the query") from None
@@ -175,7 +174,13 @@ class QueryPool:
             raise timeout_problem(timeout)
         raise Problem(reply[1], reply[2], reply[3])
 
-    async def _start(self, deadline: float) -> _Worker:
+    def prestart(self) -> None:
+        """Start every worker now (they load while the server starts), rather than on first use."""
+        while len(self.all) < self.size and not self.closed:
+            self.idle.append(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        """Start a worker process (it says "ready" on its pipe once it has opened the database)."""
         import evidencegraph
 
         env = dict(os.environ)
@@ -185,15 +190,21 @@ class QueryPool:
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         worker = _Worker(process)
         self.all.add(worker)
-        try:
-            ready = await worker.receive(deadline)
-        except BaseException:
-            self._end(worker)
-            raise
-        if ready[0] != "ready":
-            self._end(worker)
-            raise Problem(500, "a query worker did not start; the server log has the details")
         return worker
+
+    async def _ready(self, worker: _Worker, deadline: float) -> None:
+        if worker.started:
+            return
+        ready = await worker.receive(deadline)
+        if ready[0] != "ready":
+            raise EOFError("the worker did not start")
+        worker.started = True
+
+    def _replace(self, worker: _Worker | None) -> None:
+        """End a worker and start another in its place at once (it is ready by the next query)."""
+        self._end(worker)
+        if worker is not None and not self.closed:
+            self.idle.append(self._spawn())
 
     def _end(self, worker: _Worker | None) -> None:
         if worker is not None:
