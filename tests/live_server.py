@@ -25,6 +25,7 @@ def live_server(store_path: Path, settings: Settings) -> Iterator[str]:
     store = open_store(store_path, read_only=not settings.allow_update)
     server = None
     thread = None
+    app = None
     try:
         app = create_app(store, settings)
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False)
@@ -42,5 +43,7 @@ def live_server(store_path: Path, settings: Settings) -> Iterator[str]:
             server.should_exit = True
         if thread is not None:
             thread.join(15)
+        if app is not None:
+            app.state.context.shutdown()  # the query worker processes
         sock.close()
         store.close()

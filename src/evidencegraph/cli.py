@@ -508,24 +508,36 @@ def query(
     from time import perf_counter
 
     start = perf_counter()
-    with open_store(store_dir, read_only=True) as store, output_stream(output) as out:
-        results = store.query(text, substitutions, allow_service)
-        if is_graph_result(results):
-            from .formats import choose_rdf_format
-            from .writers import write_quads
-            import pyoxigraph as ox
+    try:
+        with open_store(store_dir, read_only=True) as store, output_stream(output) as out:
+            results = store.query(text, substitutions, allow_service)
+            if is_graph_result(results):
+                from .formats import choose_rdf_format
+                from .writers import write_quads
+                import pyoxigraph as ox
 
-            rdf = choose_rdf_format(fmt, output, default="turtle")
-            if rdf.quads and rdf.name != "jsonld":
-                raise UsageError(f"a CONSTRUCT result is a graph: use turtle, nt, xml or jsonld, not {rdf.name}")
-            write_quads((ox.Quad(t.subject, t.predicate, t.object) for t in results), rdf, out)
-        else:
-            rows = write_results(results, fmt or "table", out, table_width())
-            if (fmt or "table") == "table" and not isinstance(results, ox_boolean()):
-                out.flush()
-                click.echo(f"{rows:,} row{'s' if rows != 1 else ''} in {perf_counter() - start:.2f}s", err=True)
-                if rows == 0:
-                    click.echo(empty_hint(store, name, substitutions), err=True)
+                rdf = choose_rdf_format(fmt, output, default="turtle")
+                if rdf.quads and rdf.name != "jsonld":
+                    raise UsageError(f"a CONSTRUCT result is a graph: use turtle, nt, xml or jsonld, not {rdf.name}")
+                write_quads((ox.Quad(t.subject, t.predicate, t.object) for t in results), rdf, out)
+            else:
+                rows = write_results(results, fmt or "table", out, table_width())
+                if (fmt or "table") == "table" and not isinstance(results, ox_boolean()):
+                    out.flush()
+                    click.echo(f"{rows:,} row{'s' if rows != 1 else ''} in {perf_counter() - start:.2f}s", err=True)
+                    if rows == 0:
+                        click.echo(empty_hint(store, name, substitutions), err=True)
+    except (RuntimeError, OSError) as e:
+        if not allow_service or isinstance(e, BrokenPipeError):
+            raise
+        import traceback
+
+        from .errors import ServiceError
+
+        results = None  # pyoxigraph results stay in this thread: not in a reference cycle the collector breaks elsewhere
+        traceback.clear_frames(e.__traceback__)
+
+        raise ServiceError(f"the query failed, maybe at a SERVICE endpoint (its answer could not be used): {e}") from None
 
 
 @cli.command()
@@ -609,7 +621,8 @@ def stats(store_dir: str | None, fmt: str | None, output: str | None) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("--timeout", default=30.0, show_default=True, type=float, help="Query time limit in seconds (503 past it).")
 @click.option("--max-rows", default=10000, show_default=True, type=int, help="Result rows (or triples) per answer; more are cut, with a warning.")
-@click.option("--workers", default=4, show_default=True, type=int, help="Queries run at once (worker threads).")
+@click.option("--workers", default=4, show_default=True, type=int, help="Queries run at once (worker processes; one past --timeout is ended).")
+@click.option("--max-body", default=16 * 1024 * 1024, show_default=True, type=int, help="Largest request body in bytes (413 past it).")
 @click.option(
     "--allow-update", is_flag=True,
     help="Accept SPARQL Update (/update) and Graph Store writes (/store), with Authorization: Bearer $EVIDENCEGRAPH_TOKEN.",
@@ -623,6 +636,7 @@ def serve(
     timeout: float,
     max_rows: int,
     workers: int,
+    max_body: int,
     allow_update: bool,
 ) -> None:
     """Serve the store over HTTP: SPARQL endpoint, Graph Store, linked data.
@@ -635,7 +649,7 @@ def serve(
     from .server import run
 
     run(store_dir, host=host, port=port, base=base, timeout=timeout, max_rows=max_rows,
-        allow_update=allow_update, workers=workers,
+        allow_update=allow_update, workers=workers, max_body=max_body,
         ready=lambda url: click.echo(f"serving on {url} (Ctrl-C to stop)", err=True))
 
 

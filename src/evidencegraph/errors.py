@@ -41,6 +41,10 @@ class QueryError(UsageError):
     """A SPARQL query that does not parse or is refused."""
 
 
+class ServiceError(EvidenceGraphError):
+    """A SERVICE endpoint that failed or gave an answer that cannot be read."""
+
+
 class StoreError(EvidenceGraphError):
     """A store that cannot be opened or written."""
 

@@ -117,6 +117,15 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def web_link(iri: str) -> str | None:
+    """The IRI when a browser may follow it (http, https), else None.
+
+    >>> web_link("https://example.org/x"), web_link(" JavaScript:alert(1)")
+    ('https://example.org/x', None)
+    """
+    return iri if re.match(r"https?://", iri, re.IGNORECASE) else None
+
+
 def page(title: str, body: str, iri: str | None = None, doc_path: str | None = None, head: str = "") -> str:
     formats = ""
     if doc_path:
@@ -204,8 +213,11 @@ class Renderer:
             return esc(term.value) + extra
         if isinstance(term, ox.BlankNode):
             return esc(f"_:{term.value}")
-        href = self.local(term.value) or term.value
-        return f'<a href="{esc(href)}" title="{esc(term.value)}">{esc(text if text is not None else self.label(term))}</a>'
+        href = self.local(term.value) or web_link(term.value)
+        shown = esc(text if text is not None else self.label(term))
+        if href is None:  # javascript:, data:, … : shown, never followed
+            return f'<span class="iri" title="{esc(term.value)}">{shown}</span>'
+        return f'<a href="{esc(href)}" title="{esc(term.value)}">{shown}</a>'
 
     def values(self, subject: str, prop: str) -> list[Any]:
         return [q.object for q in self.db.quads_for_pattern(ox.NamedNode(subject), ox.NamedNode(prop), None, DEFAULT)]
@@ -338,7 +350,9 @@ class Renderer:
                 fact = by_marker.get(m.group(1))
                 if fact is None:
                     return esc(m.group(0))
-                href = self.local(fact.value) or fact.value
+                href = self.local(fact.value) or web_link(fact.value)
+                if href is None:
+                    return esc(m.group(0))
                 return f'<a href="{esc(href)}" title="{esc(self.label(fact))}">[{esc(m.group(1))}]</a>'
 
             out.append("<h2>Summary</h2><blockquote>" + re.sub(r"\[(\d+)\]", cite, esc(summary.value)) + "</blockquote>")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator, Sequence
@@ -32,6 +31,7 @@ from . import __version__
 from .errors import QueryError, StoreError
 from .formats import RdfFormat
 from .revisions import History, NewRevision
+from .sparqlcheck import check_query as check_query  # SERVICE and LOAD refused (callers import it from here)
 
 log = logging.getLogger(__name__)
 
@@ -348,31 +348,3 @@ def _drop_pages(graphs: Sequence[str]) -> str:
             f"DROP SILENT GRAPH <{g}>"
         )
     return " ; ".join(parts)
-
-
-# --- SPARQL checks ---------------------------------------------------------------
-
-_STRINGS_IRIS_COMMENTS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*",
-)
-
-
-def check_query(sparql: str, allow_service: bool = False) -> None:
-    """Refuse SERVICE (network access) unless allowed.
-
-    >>> check_query("SELECT * WHERE { ?s <http://x/SERVICE> 'SERVICE' }")
-    >>> check_query("SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }")
-    Traceback (most recent call last):
-    ...
-    evidencegraph.errors.QueryError: SERVICE is refused: the query would fetch data over the network; allow it with --allow-service
-    """
-    if allow_service:
-        return
-    bare = _STRINGS_IRIS_COMMENTS.sub(" ", sparql)
-    if re.search(r"\bSERVICE\b", bare, re.IGNORECASE):
-        raise QueryError("SERVICE is refused: the query would fetch data over the network; allow it with --allow-service")

@@ -21,7 +21,8 @@ An ASGI application (Starlette), served by uvicorn, one module per job:
 - Helpers: :mod:`.negotiation` (media types, ``Accept``), :mod:`.iris`
   (IRIs and server paths), :mod:`.results` (running a query, serialising
   answers), :mod:`.context` (settings, the store, workers, authorization),
-  :mod:`.problem` (errors for clients).
+  :mod:`.problem` (errors for clients), :mod:`.limits`, :mod:`.streaming`,
+  :mod:`.workers` and :mod:`.worker` (query processes).
 
 The default graph of the store is the materialised union of the page graphs
 (see ``store.py``).  The server keeps it so: Graph Store writes go through
@@ -29,13 +30,17 @@ the store's page operations, and after a SPARQL Update the default graph is
 re-derived from the named graphs — so writing the default graph directly has
 no lasting effect, and the Graph Store Protocol refuses it.
 
-Time limit: a query runs in a worker thread; the client gets 503 when it
-runs longer than ``--timeout``.  pyoxigraph cannot cancel a query, so the
-worker stops at the next result row it reads past the limit; a query that
-computes its whole result before the first row (ORDER BY, GROUP BY over
-much data) keeps its worker busy until it is done.  Workers are few
-(``--workers``); when all are busy, new queries wait, within their own time
-limit.
+Time limit: a query (``/sparql``, ``/question/…``) runs in a worker process
+(:mod:`.workers`, :mod:`.worker`); the client gets 503 when it runs longer
+than ``--timeout``, and the worker is killed then and there (pyoxigraph
+cannot cancel a query; a process can be ended) and replaced.  There are at
+most ``--workers`` of them; when all are busy, new queries wait, within their
+own time limit.  The workers and the server open the store again when its
+files change, so pages ingested or removed by another process are served
+within about a second (:mod:`.worker`).
+
+Limits on requests and CORS: :mod:`.limits`.  Large Graph Store reads are
+streamed: :mod:`.streaming`.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from ..errors import EvidenceGraphError, UsageError
 from ..store import Store
 from . import graphstore, pages, protocol
 from .context import Context, Settings
-from .negotiation import TRUNCATED_HEADER
+from .limits import DEFAULT_MAX_BODY, MAX_HEADER_BYTES, BodyLimit, ReadCors
 from .problem import Problem
 
 __all__ = ["Settings", "create_app", "run", "check_port"]
@@ -30,7 +30,6 @@ def create_app(store: Store, settings: Settings) -> Any:
     """The Starlette application over an open store."""
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
-    from starlette.middleware.cors import CORSMiddleware
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
 
@@ -39,6 +38,7 @@ def create_app(store: Store, settings: Settings) -> Any:
     def guarded(fn: Handler) -> Callable[..., Any]:
         async def endpoint(request: Any) -> Any:
             try:
+                ctx.refresh()
                 return await fn(ctx, request)
             except Problem as p:
                 if p.status == 404 and pages.wants_html(request):
@@ -69,19 +69,13 @@ def create_app(store: Store, settings: Settings) -> Any:
         Route("/question/{name}", guarded(protocol.question), methods=read),
         Route("/assets/{name:path}", guarded(pages.asset), methods=read),
     ]
-    methods = ["GET", "HEAD", "POST"] + (["PUT", "DELETE"] if settings.allow_update else [])
-    middleware = [
-        Middleware(
-            CORSMiddleware, allow_origins=["*"], allow_methods=methods,
-            allow_headers=["Accept", "Content-Type", "Authorization"],
-            expose_headers=[TRUNCATED_HEADER, "Location", "Warning", "Vary"], max_age=3600,
-        )
-    ]
+    middleware = [Middleware(BodyLimit, limit=settings.max_body), Middleware(ReadCors)]
+
     async def missing(request: Any, exc: Exception) -> Any:
         return await guarded(pages.nowhere)(request)
 
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={404: missing})
-    app.state.context = ctx
+    app.state.context = ctx  # app.state.context.close() ends the query workers
     return app
 
 
@@ -109,6 +103,7 @@ def run(
     allow_update: bool = False,
     workers: int = 4,
     log_level: str = "info",
+    max_body: int = DEFAULT_MAX_BODY,
     ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the store until interrupted.
@@ -124,21 +119,33 @@ def run(
     token = os.environ.get("EVIDENCEGRAPH_TOKEN") or None
     if allow_update and not token:
         raise UsageError("--allow-update needs a token: set EVIDENCEGRAPH_TOKEN; clients then send Authorization: Bearer <token>")
-    if timeout <= 0 or max_rows <= 0 or workers <= 0:
-        raise UsageError("--timeout, --max-rows and --workers must be positive")
+    if timeout <= 0 or max_rows <= 0 or workers <= 0 or max_body <= 0:
+        raise UsageError("--timeout, --max-rows, --workers and --max-body must be positive")
     check_port(host, port)
     settings = Settings(base=base_from_env(base), timeout=timeout, max_rows=max_rows, allow_update=allow_update,
-                        token=token, workers=workers)
+                        token=token, workers=workers, max_body=max_body)
     with open_store(store_dir, read_only=not allow_update) as store:
         app = create_app(store, settings)
-        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off")
-        server = uvicorn.Server(config)
+        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off", http="h11",
+                                h11_max_incomplete_event_size=MAX_HEADER_BYTES, timeout_graceful_shutdown=3)
+        context: Context = app.state.context
+
+        class Server(uvicorn.Server):
+            def handle_exit(self, sig: int, frame: Any) -> None:
+                context.close()  # running queries end now (503), not when they are done
+                super().handle_exit(sig, frame)
+
+        server = Server(config)
+        context.prestart()
         shown = f"[{host}]" if ":" in host else host
         log.info("serving %s on http://%s:%d/ (%s)", store.location, shown, port,
                  "updates allowed with the token" if allow_update else "read-only")
         if ready:
             ready(f"http://{shown}:{port}/")
-        _serve_until_stopped(server)
+        try:
+            _serve_until_stopped(server)
+        finally:
+            context.shutdown()
 
 
 def _serve_until_stopped(server: Any) -> None:

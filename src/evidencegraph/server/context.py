@@ -1,9 +1,11 @@
-"""What every handler shares: the settings, the open store, client errors,
-answers, worker threads, the write lock, authorization and request bodies.
+"""What every handler shares: the settings, the open store, the query
+workers, worker threads, the write lock, authorization and request parts.
 
-pyoxigraph query results are read and serialised in the thread that ran the
-query (handing them to another thread crashed the process in a trial); so
-handlers run store work through :meth:`Context.in_worker` and get back bytes.
+Queries from clients run in worker processes (:meth:`Context.query`).  The
+server's own reads (documents, the Graph Store, VoID) run in threads
+(:meth:`Context.in_worker`); pyoxigraph query results are read and
+serialised in the thread that ran the query (handing them to another thread
+crashed the process in a trial), so those threads give back bytes.
 """
 
 from __future__ import annotations
@@ -11,18 +13,23 @@ from __future__ import annotations
 import hmac
 import logging
 import threading
+import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 
+from ..errors import EvidenceGraphError
 from ..store import Store
 from ..vocab import DEFAULT_BASE
 from .iris import Paths
 from .negotiation import content_type
 from .problem import Problem, QueryTimeout, timeout_problem
 from .results import Answer
+from .worker import CHECK_EVERY, store_token
+from .workers import QueryPool
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,7 @@ class Settings:
     token: str | None = None
     workers: int = 4
     allow_service: bool = False
+    max_body: int = 16 * 1024 * 1024  # bytes of a request body (see limits.py)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -53,16 +61,37 @@ def contained(fn: Callable[..., Any], *args: Any) -> Any:
     failure: tuple[Any, ...] | None = None
     try:
         return fn(*args)
-    except QueryTimeout:
+    except QueryTimeout as e:
+        _clear(e)
         failure = ("timeout",)
     except Problem as p:
+        _clear(p)
         failure = ("problem", p.status, p.message, p.headers)
-    except Exception:
-        log.exception("a worker failed")
+    except Exception as e:
+        log.error("a worker failed: %s", "".join(traceback.format_exception(e)).rstrip())
+        _clear(e)
         failure = ("problem", 500, "internal error; the server log has the details", {})
     if failure[0] == "timeout":
         raise QueryTimeout()
     raise Problem(*failure[1:])
+
+
+def _clear(error: BaseException) -> None:
+    """Drop the locals of the frames an exception (and those it was raised from) holds, here and now.
+
+    A frame that handled an exception and raised another keeps both in a
+    reference cycle, which the garbage collector would break later in any
+    thread, dropping pyoxigraph objects there.
+    """
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        traceback.clear_frames(e.__traceback__)
+        todo += [e.__context__, e.__cause__]
 
 
 class Context:
@@ -75,6 +104,44 @@ class Context:
         self.paths = Paths(settings.base)
         self._limiter: Any = None
         self.write_lock = threading.Lock()
+        self.pool = QueryPool(store.path / "oxigraph", settings.workers)
+        self._token = store_token(store.path / "oxigraph")
+        self._checked = time.monotonic()
+
+    def refresh(self) -> None:
+        """See the store as it is now: a read-only database is a snapshot, opened again
+        when its files have changed (looked at once a second at most)."""
+        if not self.store.read_only or time.monotonic() - self._checked < CHECK_EVERY:
+            return
+        self._checked = time.monotonic()
+        token = store_token(self.store.path / "oxigraph")
+        if token == self._token:
+            return
+        from ..stores import open_store
+
+        try:
+            store = open_store(self.store.path, read_only=True)
+        except (EvidenceGraphError, OSError, RuntimeError) as e:  # a writer mid-compaction: next time
+            log.warning("could not open the store again (%s); serving the snapshot opened before", e)
+            return
+        self._token, self.store, self.db = token, store, store.db  # the old snapshot goes when its last reader is done
+
+    async def query(self, sparql: str, accept: str | None, forced: Any, default: list[str] | None,
+                    named: list[str] | None, subs: dict[str, Any] | None, base: str | None) -> Answer:
+        """Run a query in a worker process, within the time limit (see workers.py)."""
+        job = (sparql, accept, forced, self.settings.max_rows, default, named, subs, base)
+        return await self.pool.run(job, self.settings.timeout)
+
+    def prestart(self) -> None:
+        """Start the query workers now (``serve`` does; tests' servers start them on first use)."""
+        self.pool.prestart()
+
+    def close(self) -> None:
+        """End the query workers (the server is stopping)."""
+        self.pool.close()
+
+    def shutdown(self) -> None:
+        self.pool.shutdown()
 
     @property
     def limiter(self) -> Any:
@@ -102,7 +169,10 @@ class Context:
 
         def locked() -> Any:
             with self.write_lock:
-                return fn(*args)
+                try:
+                    return fn(*args)
+                finally:
+                    self.pool.generation += 1  # the query workers open the database again
 
         return await anyio.to_thread.run_sync(contained, locked)
 

@@ -15,11 +15,13 @@ from urllib.parse import parse_qsl
 import pyoxigraph as ox
 
 from ..formats import RDF_FORMATS, RdfFormat
+from ..resources import PREFIXES
+from ..writers import write_quads
 from .context import Context, iris, split_type
 from .iris import iri_to_uri, uri_to_iri
-from .negotiation import GRAPH_TYPES, body_format, choose, forced_format
+from .negotiation import GRAPH_TYPES, body_format, choose, content_type, forced_format, rdf_format_for
 from .problem import Problem
-from .results import Answer, graph_answer
+from .streaming import Pipe, stream
 
 
 def target(request: Any) -> tuple[str, str | None]:
@@ -126,23 +128,29 @@ async def delete(ctx: Context, graph: str) -> Any:
 
 
 async def read(ctx: Context, request: Any, kind: str, graph: str | None) -> Any:
+    """A graph, the default graph or the whole dataset, streamed (never built in memory)."""
+    from starlette.responses import StreamingResponse
+
     accept = request.headers.get("accept")
     offers = GRAPH_TYPES if kind != "none" else [RDF_FORMATS[n].media_type for n in ("nq", "trig", "jsonld")]
     media = choose(accept, forced_format(parse_qsl(request.url.query)), offers, 1)
+    fmt = rdf_format_for(media)
+    db, store = ctx.db, ctx.store
+    if kind == "graph":
+        node = ox.NamedNode(graph)  # type: ignore[arg-type]
+        if not await ctx.in_worker(lambda: bool(db.contains_named_graph(node))):
+            raise Problem(404, f"no graph <{graph}> in the store")
 
-    def collect() -> Answer | None:
-        if kind == "graph":
-            node = ox.NamedNode(graph)  # type: ignore[arg-type]
-            if not ctx.db.contains_named_graph(node):
-                return None
-            quads = [ox.Quad(q.subject, q.predicate, q.object) for q in ctx.db.quads_for_pattern(None, None, None, node)]
-        elif kind == "default":
-            quads = list(ctx.db.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-        else:
-            quads = list(ctx.store.quads())
-        return graph_answer(quads, media)
+    def produce(out: Pipe) -> None:
+        if kind == "none":
+            write_quads(store.quads(), fmt, out)  # type: ignore[arg-type]
+            return
+        source = node if kind == "graph" else ox.DefaultGraph()
+        triples = (q.triple for q in db.quads_for_pattern(None, None, None, source))
+        if fmt.quads or fmt.name == "jsonld":
+            write_quads((ox.Quad(t.subject, t.predicate, t.object) for t in triples), fmt, out)  # type: ignore[arg-type]
+        else:  # each triple is there once already: no set of the triples seen
+            prefixes = PREFIXES if fmt.name in ("turtle", "xml") else None
+            ox.serialize(triples, out, getattr(ox.RdfFormat, fmt.oxigraph), prefixes=prefixes)  # type: ignore[arg-type]
 
-    answer = await ctx.in_worker(collect, timeout=max(ctx.settings.timeout, 60.0))
-    if answer is None:
-        raise Problem(404, f"no graph <{graph}> in the store")
-    return ctx.respond(answer)
+    return StreamingResponse(stream(produce), 200, headers={"Vary": "Accept"}, media_type=content_type(media))

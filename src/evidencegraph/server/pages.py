@@ -20,6 +20,18 @@ def _rest(request: Any, prefix: str) -> str:
     return raw[len(prefix):] if raw.startswith(prefix) else raw.lstrip("/")
 
 
+def _iri(ctx: Context, rest: str) -> str:
+    """The IRI a ``/id/`` or ``/doc/`` path names (400 when it cannot be one: ``<``, ``>``, ``"``…)."""
+    import pyoxigraph as ox
+
+    iri = ctx.paths.iri(rest)
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        raise Problem(400, f"{iri} is not an IRI; escape the characters <>\"{{}}|^` and spaces as %XX") from None
+    return iri
+
+
 def _media(request: Any, offers: list[str]) -> str:
     return choose(request.headers.get("accept"), forced_format(parse_qsl(request.url.query)), offers, 1)
 
@@ -31,7 +43,7 @@ async def resource(ctx: Context, request: Any) -> Any:
     from ..linked import exists
 
     rest = _rest(request, "/id/")
-    iri = ctx.paths.iri(rest)
+    iri = _iri(ctx, rest)
     if not await ctx.in_worker(exists, ctx.db, iri):
         raise Problem(404, f"the store says nothing about <{iri}>")
     return RedirectResponse("/doc/" + rest, 303, headers={"Vary": "Accept"})
@@ -44,7 +56,7 @@ async def document(ctx: Context, request: Any) -> Any:
     from ..linked import Renderer, describe, exists
 
     rest = _rest(request, "/doc/")
-    iri = ctx.paths.iri(rest)
+    iri = _iri(ctx, rest)
     media = _media(request, DOCUMENT_TYPES)
     doc_path = "/doc/" + rest
     if media == HTML:

@@ -6,7 +6,6 @@ worker, answer in the negotiated type.
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -14,11 +13,11 @@ import pyoxigraph as ox
 
 from .. import __version__
 from ..errors import QueryError, UsageError
-from ..store import _STRINGS_IRIS_COMMENTS, check_query
+from ..sparqlcheck import check_query, mask
 from .context import Context, form, iris, split_type, utf8
 from .negotiation import GRAPH_TYPES, HTML, forced_format, negotiate
 from .problem import Problem
-from .results import graph_answer, run_query
+from .results import graph_answer
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 RESYNC = (
@@ -67,12 +66,9 @@ async def sparql(ctx: Context, request: Any) -> Any:
         check_query(query, ctx.settings.allow_service)
     except QueryError as e:
         raise Problem(400, str(e)) from None
-    deadline = time.monotonic() + ctx.settings.timeout
-    answer = await ctx.in_worker(
-        run_query, ctx.db, query, accept, forced_format(params), ctx.settings.max_rows, deadline,
-        default if default or named else None, named if default or named else None, None,
-        str(request.url.replace(query="")),
-    )
+    given = bool(default or named)
+    answer = await ctx.query(query, accept, forced_format(params), [g.value for g in default] if given else None,
+                             [g.value for g in named] if given else None, None, str(request.url.replace(query="")))
     return ctx.respond(answer)
 
 
@@ -130,14 +126,12 @@ async def question(ctx: Context, request: Any) -> Any:
         if wants_html(request) and not params:
             return await question_form(q)
         raise Problem(400, str(e)) from None
-    deadline = time.monotonic() + ctx.settings.timeout
     from .pages import wants_html
 
     if wants_html(request):
         return await question_html(ctx, q, dict(params), subs)
-    answer = await ctx.in_worker(
-        run_query, ctx.db, q.sparql, request.headers.get("accept"), forced_format(parse_qsl(request.url.query)),
-        ctx.settings.max_rows, deadline, None, None, subs, None)
+    answer = await ctx.query(q.sparql, request.headers.get("accept"), forced_format(parse_qsl(request.url.query)),
+                             None, None, subs, None)
     return ctx.respond(answer)
 
 
@@ -221,11 +215,6 @@ async def update(ctx: Context, request: Any) -> Any:
     return Response(status_code=204)
 
 
-def _mask(text: str) -> str:
-    """The text with strings, IRIs and comments blanked (same length)."""
-    return _STRINGS_IRIS_COMMENTS.sub(lambda m: " " * len(m.group(0)), text)
-
-
 def add_using(update: str, using: list[str], using_named: list[str]) -> str:
     """Apply ``using-graph-uri``/``using-named-graph-uri`` as USING clauses.
 
@@ -236,7 +225,7 @@ def add_using(update: str, using: list[str], using_named: list[str]) -> str:
     """
     if not using and not using_named:
         return update
-    masked = _mask(update)
+    masked = mask(update)
     depth, positions = 0, []
     for m in re.finditer(r"[{}]|(?<![?$:\w])(?:USING|WITH|WHERE)\b(?!:)", masked, re.IGNORECASE):
         tok = m.group(0)

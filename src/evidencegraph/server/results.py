@@ -58,6 +58,15 @@ def _term_json(t: Any) -> dict[str, Any]:
     return {"type": "literal", "value": str(t)}
 
 
+def failed(sparql: str, error: Exception) -> Problem:
+    """A query that failed while running: 502 when a SERVICE endpoint is to blame, else 400."""
+    from ..sparqlcheck import network_keywords
+
+    if "SERVICE" in network_keywords(sparql):
+        return Problem(502, f"the query failed, maybe at a SERVICE endpoint (its answer could not be used): {error}")
+    return Problem(400, f"the query failed: {error}")
+
+
 def _check(deadline: float) -> None:
     if time.monotonic() > deadline:
         raise QueryTimeout()
@@ -101,8 +110,8 @@ def run_query(
         results = typed_query(db, sparql, base_iri=base_iri, **kwargs)  # the contract's prefixes declared
     except QueryError as e:
         raise Problem(400, str(e)) from None
-    except (OSError, ValueError, TypeError) as e:
-        raise Problem(400, f"the query failed: {e}") from None
+    except (OSError, ValueError, TypeError, RuntimeError) as e:
+        raise failed(sparql, e) from None
     _check(deadline)
     if isinstance(results, ox.QueryBoolean):
         media = choose(accept, forced, BOOLEAN_TYPES, 0)
@@ -120,8 +129,8 @@ def run_query(
                 bindings.append({n: _term_json(row[n]) for n in names if row[n] is not None})
                 if len(bindings) % 256 == 0:
                     _check(deadline)
-        except (OSError, ValueError) as e:
-            raise Problem(400, f"the query failed: {e}") from None
+        except (OSError, ValueError, RuntimeError) as e:
+            raise failed(sparql, e) from None
         _check(deadline)
         doc: dict[str, Any] = {}
         headers = {}
@@ -155,8 +164,8 @@ def run_query(
             quads.append(ox.Quad(t.subject, t.predicate, t.object))
             if len(quads) % 256 == 0:
                 _check(deadline)
-    except (OSError, ValueError) as e:
-        raise Problem(400, f"the query failed: {e}") from None
+    except (OSError, ValueError, RuntimeError) as e:
+        raise failed(sparql, e) from None
     _check(deadline)
     return graph_answer(quads, media, truncated, max_rows)
 
