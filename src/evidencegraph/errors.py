@@ -43,3 +43,7 @@ class QueryError(UsageError):
 
 class StoreError(EvidenceGraphError):
     """A store that cannot be opened or written."""
+
+
+class Interrupted(EvidenceGraphError):
+    """A run stopped part way (Ctrl-C, or a store that failed); the message says what was kept."""

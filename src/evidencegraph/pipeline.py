@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator
 
-from .errors import DataError, EvidenceGraphError, PageError, UsageError
+from .errors import DataError, EvidenceGraphError, Interrupted, PageError, StoreError, UsageError
+from .guard import sigint_deferred, sigint_ignored, unexpected, worker_init
 from .formats import RdfFormat
 from .mapping import Triple, page_triples
 from .page import Page, checksum, parse_bytes
@@ -91,11 +92,15 @@ def sidecar_path(path: Path) -> Path:
 
 
 def read_bytes(pf: PageFile) -> bytes:
-    """:raises PageError: the file cannot be read."""
+    """:raises PageError: the file cannot be read, is not a regular file (a FIFO is not waited on), or is too large."""
+    from .limits import LimitError, read_file
+
     try:
-        return pf.path.read_bytes()
+        return read_file(pf.path, "MAX_PAGE_BYTES")
     except OSError as e:
         raise PageError(f"cannot read the file ({e.strerror}); check the path", str(pf.path)) from None
+    except LimitError as e:
+        raise PageError(str(e), str(pf.path)) from None
 
 
 def read_page(pf: PageFile, subject: str | None = None, object: str | None = None, data: bytes | None = None) -> Page:
@@ -113,15 +118,17 @@ def read_page(pf: PageFile, subject: str | None = None, object: str | None = Non
 
 
 def _read_sidecar(side: Path) -> tuple[str, str]:
+    from .limits import LimitError, read_file
+
     try:
-        data = json.loads(side.read_text(encoding="utf-8"))
+        data = json.loads(read_file(side, "MAX_LINE").decode("utf-8"))
         subject, object = data["subject"], data["object"]
         if not (isinstance(subject, str) and isinstance(object, str) and subject.strip() and object.strip()):
             raise ValueError
         return subject, object
     except json.JSONDecodeError as e:
         raise PageError(f"the sidecar file is not JSON ({e.msg})", str(side), e.lineno) from None
-    except (KeyError, ValueError, TypeError, OSError):
+    except (KeyError, ValueError, TypeError, OSError, LimitError, RecursionError):
         raise PageError(
             'the sidecar file must be {"subject": "…", "object": "…"} with two non-empty names', str(side), 1
         ) from None
@@ -153,22 +160,37 @@ def parse_pages(
     outcome: Outcome | None = None,
 ) -> Iterator[Page]:
     """Parse pages one by one; errors and warnings are collected in ``outcome``."""
+    from .limits import get, time_limit
+
     outcome = outcome if outcome is not None else Outcome()
     for pf in files:
         try:
-            page = read_page(pf, subject, object)
+            with time_limit(get("PAGE_SECONDS")):
+                page = read_page(pf, subject, object)
         except PageError as e:
             if e.path == str(pf.path):
                 e = PageError(e.message, str(pf.path), e.line)
             outcome.errors.append(e)
             continue
+        except Exception as e:  # one page never stops a run
+            outcome.errors.append(unexpected(e, str(pf.path), "read"))
+            continue
         outcome.warnings.extend(page.warnings)
         yield page
 
 
-def page_graphs(pages: Iterable[Page], base: str = DEFAULT_BASE) -> Iterator[tuple[Page, str, list[Triple]]]:
+def page_graphs(
+    pages: Iterable[Page], base: str = DEFAULT_BASE, outcome: Outcome | None = None
+) -> Iterator[tuple[Page, str, list[Triple]]]:
+    """Each page's graph; with ``outcome``, a page that fails to map is reported there and skipped."""
     for page in pages:
-        g, triples = page_triples(page, base)
+        try:
+            g, triples = page_triples(page, base)
+        except Exception as e:
+            if outcome is None:
+                raise
+            outcome.errors.append(unexpected(e, page.name, "map"))
+            continue
         yield page, g, triples
 
 
@@ -197,7 +219,11 @@ def checked_graphs(
 ) -> Iterator[tuple[Page, str, list[Triple]]]:
     """Validate each page graph on the way through; under ``strict`` drop those that fail."""
     for page, g, triples in graphs:
-        report = validate_page(page, triples, engine)
+        try:
+            report = validate_page(page, triples, engine)
+        except Exception as e:  # one page never stops a run
+            outcome.errors.append(unexpected(e, page.name, "validate"))
+            continue
         outcome.report.extend(report)
         if not report.conforms(strict):
             if strict:
@@ -231,7 +257,7 @@ def convert(
         raise UsageError("give both --subject and --object, or neither")
     outcome = Outcome()
     graphs: Iterable[tuple[Page, str, list[Triple]]] = page_graphs(
-        parse_pages(find_pages(paths, glob), subject, object, outcome), base
+        parse_pages(find_pages(paths, glob), subject, object, outcome), base, outcome
     )
     if validate:
         graphs = checked_graphs(graphs, outcome, strict)
@@ -292,8 +318,11 @@ def validate_inputs(
         except EvidenceGraphError as e:
             outcome.errors.append(e)
             continue
+        except Exception as e:  # one input never stops a run
+            outcome.errors.append(DataError(str(unexpected(e, str(path), "read")).replace("the page", "the data")))
+            continue
         _validate_rdf(quads, str(path), outcome, engine)
-    for _ in checked_graphs(page_graphs(parse_pages(pages, subject, object, outcome), base), outcome, engine=engine):
+    for _ in checked_graphs(page_graphs(parse_pages(pages, subject, object, outcome), base, outcome), outcome, engine=engine):
         pass
     return outcome
 
@@ -302,7 +331,12 @@ def _validate_rdf(quads: list[Any], name: str, outcome: Outcome, engine: str = "
     from .loaders import to_rdflib
     from .shapes import validate_graph
 
-    report = validate_graph(to_rdflib(quads), engine)
+    try:
+        report = validate_graph(to_rdflib(quads), engine)
+    except Exception as e:  # one input never stops a run
+        err = unexpected(e, name, "validate")
+        outcome.errors.append(DataError(str(err).replace("the page", "the data")))
+        return
     report.results = [r if r.file else _with_file(r, name) for r in report.results]
     outcome.report.extend(report)
 
@@ -429,6 +463,30 @@ def _work(job: _Job) -> _Done:
     return done
 
 
+def _guarded_work(job: _Job) -> _Done:
+    """:func:`_work` under the time limit per page; whatever the page does, a _Done (with its error)."""
+    from .limits import get, time_limit
+
+    try:
+        with time_limit(get("PAGE_SECONDS")):
+            return _work(job)
+    except Exception as e:  # one page never stops a run
+        err = unexpected(e, job.path, "process")
+        return _Done(job.name, job.path, job.rdf, error=(err.message, err.path, err.line))
+
+
+def _stopped(e: BaseException, outcome: IngestOutcome, pending: int) -> Interrupted:
+    """The one line for an ingest that stopped part way: why, and what the store kept."""
+    written = outcome.loaded + outcome.replaced
+    why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"stopped: {e}"
+    return Interrupted(
+        f"{why}; {written} page{'s' if written != 1 else ''} written and kept whole ({outcome.loaded} loaded, "
+        f"{outcome.replaced} replaced, {outcome.unchanged} unchanged), the rest not written"
+        + (f" ({pending} read but not yet written)" if pending else "")
+        + "; run the same ingest again to load the rest (pages already written are skipped as unchanged)"
+    )
+
+
 def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
@@ -493,28 +551,34 @@ def ingest(
             return
         t = perf_counter()
         replace = [d.graph for d in batch if d.replaces]
-        store.write_batch([(d.graph, d.quads, d.triples) for d in batch], replace)
+        with sigint_deferred():  # a write and its count go together
+            store.write_batch([(d.graph, d.quads, d.triples) for d in batch], replace)
+            outcome.quads += sum(d.count for d in batch)
+            outcome.replaced += len(replace)
+            outcome.loaded += len(batch) - len(replace)
         stages["load"] += perf_counter() - t
-        outcome.quads += sum(d.count for d in batch)
-        outcome.replaced += len(replace)
-        outcome.loaded += len(batch) - len(replace)
         log.info("wrote %d pages (%d so far)", len(batch), outcome.loaded + outcome.replaced)
         batch.clear()
 
     jobs = jobs or default_jobs()
-    pool = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 and len(first) > 1 else None
+    pool = multiprocessing.get_context("fork").Pool(jobs, worker_init) if jobs > 1 and len(first) > 1 else None
     # Backpressure: at most this many pages are in flight (being worked on, or
     # done and waiting for the store), or the workers, faster than the store,
     # would pile every page's N-Quads up in this process's memory.
     window = threading.BoundedSemaphore(max(2 * batch_size, 64))
+    stop = threading.Event()  # set when the run fails or is interrupted: the feeder must not wait on
 
     def feed() -> Iterator[_Job]:
         for job in todo:
-            window.acquire()
+            while not window.acquire(timeout=0.1):
+                if stop.is_set():
+                    return
+            if stop.is_set():
+                return
             yield job
 
     try:
-        results = pool.imap(_work, feed(), chunksize=8) if pool else map(_work, todo)
+        results = pool.imap(_guarded_work, feed(), chunksize=8) if pool else map(_guarded_work, todo)
         for done in results:
             if pool:
                 window.release()
@@ -526,8 +590,12 @@ def ingest(
                 flush()  # the pages so far first: one writer, in order
                 try:
                     load_rdf_pages(Path(done.path), store, outcome)
+                except StoreError:
+                    raise
                 except EvidenceGraphError as e:
                     outcome.errors.append(e)
+                except Exception as e:  # one input never stops a run
+                    outcome.errors.append(DataError(str(unexpected(e, done.path, "load")).replace("the page", "the data")))
                 continue
             if done.error:
                 outcome.errors.append(PageError(*done.error))
@@ -544,7 +612,18 @@ def ingest(
             if len(batch) >= batch_size:
                 flush()
         flush()
+    except BaseException as e:
+        stop.set()
+        with sigint_ignored():
+            if pool:
+                pool.terminate()  # the workers end now; the pages they were on are not written
+                pool.join()
+                pool = None
+        if isinstance(e, (KeyboardInterrupt, StoreError)):
+            raise _stopped(e, outcome, len(batch)) from None
+        raise
     finally:
+        stop.set()
         if pool:
             pool.close()
             pool.join()
