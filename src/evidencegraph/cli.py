@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,12 +29,18 @@ class Failed(click.ClickException):
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the library's errors into click errors with the right exit code."""
+    """Turn the library's errors into click errors with the right exit code.
+
+    No traceback reaches a user: Ctrl-C, a full disk or an error nobody
+    planned for is one line (the last with where its details were written).
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except UsageError as e:
             raise click.UsageError(str(e)) from None
         except EvidenceGraphError as e:
@@ -41,10 +48,55 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             err.exit_code = e.exit_code  # type: ignore[misc]
             raise err from None
         except BrokenPipeError:
+            _quiet_stdout()
             sys.stderr.close()
             sys.exit(1)
+        except KeyboardInterrupt:
+            raise Failed("interrupted") from None
+        except OSError as e:  # a full disk, a write refused: outside the data's control
+            _quiet_stdout()
+            import errno
+
+            where = f"{e.filename}: " if e.filename else ""
+            if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+                raise Failed(f"{where}cannot write: {e.strerror}; free some space and try again") from None
+            raise Failed(f"{where}{e.strerror or e}; check the path, the disk space and the permissions") from None
+        except Exception as e:
+            raise Failed(f"unexpected {type(e).__name__}: {_one_line(e)}; the details are in {_crash_log(e)} "
+                         "(please report it)") from None
 
     return wrapper
+
+
+def _one_line(e: BaseException, width: int = 200) -> str:
+    text = " ".join(str(e).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _crash_log(e: BaseException) -> str:
+    """Write the traceback of an unexpected error to a file; its path (or a note that it could not be written)."""
+    import tempfile
+    import time
+    import traceback
+
+    path = Path(tempfile.gettempdir()) / f"evidencegraph-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(f"evidencegraph {__version__}, python {sys.version.split()[0]}\n{' '.join(sys.argv)}\n\n")
+            fh.write("".join(traceback.format_exception(type(e), e, e.__traceback__)))
+    except OSError:
+        return "no file (the log could not be written; run again with -vv)"
+    return str(path)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit does not fail again with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 @contextmanager
@@ -55,9 +107,18 @@ def output_stream(path: str | None) -> Iterator[BinaryIO]:
         sys.stdout.flush()
         return
     target = Path(path)
+    if target.exists() and not target.is_file():  # a device or a FIFO: written as it is
+        with open(target, "wb") as fh:
+            yield fh
+        return
     tmp = target.with_name(f".{target.name}.part")
     try:
-        with open(tmp, "wb") as fh:
+        fh = open(tmp, "wb")
+    except OSError as e:
+        hint = "the folder does not exist" if not target.parent.is_dir() else "check the permissions"
+        raise EvidenceGraphError(f"{path}: cannot write the file ({e.strerror}); {hint}") from None
+    try:
+        with fh:
             yield fh
         tmp.replace(target)
     except BaseException:
@@ -153,6 +214,19 @@ def cli(verbose: int) -> None:
     """Relation pages to linked data: parse, validate, store, query, export."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for handler in logging.getLogger().handlers if verbose < 2 else []:
+        if getattr(handler, "stream", None) is sys.stderr:
+            handler.setFormatter(_OneLine("%(levelname)s %(name)s: %(message)s"))
+
+
+class _OneLine(logging.Formatter):
+    """Log records on stderr as one line each: a library's traceback (rdflib logs some) is left out."""
+
+    def formatException(self, ei: Any) -> str:
+        return ""
+
+    def formatStack(self, stack_info: str) -> str:
+        return ""
 
 
 @cli.command()
@@ -384,7 +458,7 @@ def pages(store_dir: str | None) -> None:
     with open_store(store_dir, read_only=True) as store:
         found = store.pages()
     for g, info in sorted(found.items(), key=lambda kv: kv[1].name):
-        click.echo(f"{info.name}\t{info.checksum[:12]}\t{g}")
+        click.echo(f"{info.name or '-'}\t{info.checksum[:12] or '-'}\t{g}")
 
 
 @cli.command()
@@ -542,4 +616,9 @@ def serve(
 
 
 def main() -> None:
-    cli(prog_name="evidencegraph")
+    try:
+        cli(prog_name="evidencegraph")
+    except Exception as e:  # outside a command (handle_errors covers those): still one line
+        click.echo(f"Error: unexpected {type(e).__name__}: {_one_line(e)}; the details are in {_crash_log(e)} "
+                   "(please report it)", err=True)
+        sys.exit(1)

@@ -654,7 +654,7 @@ def load_rdf_pages(path: Path, store: "Store", outcome: IngestOutcome) -> None:
     if not graphs:
         raise DataError(f"{path}: no named graphs; ingest loads page graphs (export with -f nq, trig or jsonld)")
     items = sorted(graphs.items())
-    replace = {g for g, _ in items if store.checksum_of(g) is not None}
+    replace = {g for g, _ in items if store.has_graph(g)}  # a graph without a page's checksum too
     outcome.quads += store.replace_pages(items, replace)
     for g, _ in items:
         if g in replace:
@@ -681,7 +681,8 @@ def remove(names: Iterable[str], store: "Store", glob: str = "*.txt") -> tuple[l
             chosen.append(raw)
             continue
         path = Path(raw)
-        candidates = [raw, path.name] if not path.is_dir() else [pf.name for pf in find_pages([path], glob)]
+        files = [pf.path for pf in find_pages([path], glob)] if path.is_dir() else [path] if path.exists() else []
+        candidates = {raw}.union(*(_path_ends(f) for f in files))
         hits = [g for c in candidates for g in by_name.get(c, [])]
         if not hits:
             missing.append(raw)
@@ -690,6 +691,19 @@ def remove(names: Iterable[str], store: "Store", glob: str = "*.txt") -> tuple[l
     store.remove_pages(chosen)
     store.flush()
     return [pages[g].name for g in chosen], missing
+
+
+def _path_ends(path: Path) -> set[str]:
+    """The names a file may have been ingested under: its path relative to any folder above it.
+
+    A page's name is its path relative to the folder given to ``ingest`` (or
+    its file name), so ``remove`` matches a file by every such ending.
+
+    >>> sorted(_path_ends(Path("/data/sub/x.txt")))
+    ['data/sub/x.txt', 'sub/x.txt', 'x.txt']
+    """
+    parts = path.resolve().parts[1:]
+    return {"/".join(parts[i:]) for i in range(len(parts))}
 
 
 def validate_store_graphs(store: "Store", engine: str = "fast") -> Outcome:

@@ -37,8 +37,8 @@ from .store import EG, PageInfo, Store, check_query
 TIMEOUT = 300.0  # seconds without a byte from the server
 _RESULTS = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
-_PAGES = (
-    f"SELECT ?g ?checksum ?name WHERE {{ GRAPH ?g {{ ?g <{EG}checksum> ?checksum "
+_PAGES = (  # every named graph: a page has a checksum, a graph loaded from foreign RDF may not
+    f"SELECT ?g ?checksum ?name WHERE {{ GRAPH ?g {{ OPTIONAL {{ ?g <{EG}checksum> ?checksum }} "
     f"OPTIONAL {{ ?g <{EG}fileName> ?name }} }} }}"
 )
 _MASK = re.compile(  # strings, IRIs and comments: where keywords and braces do not count
@@ -258,9 +258,10 @@ class RemoteStore(Store):
         """The pages on the server by graph IRI, with their file names and checksums."""
         found: dict[str, PageInfo] = {}
         for row in self._select(_PAGES):
-            g, name = row["g"], row["name"]
-            if isinstance(g, ox.NamedNode):
-                found[g.value] = PageInfo(g.value, name.value if name is not None else "", row["checksum"].value)
+            g, name, checksum = row["g"], row["name"], row["checksum"]
+            if isinstance(g, ox.NamedNode) and (checksum is not None or g.value not in found):
+                found[g.value] = PageInfo(g.value, name.value if name is not None else "",
+                                          checksum.value if checksum is not None else "")
         return found
 
     def checksum_of(self, graph: str) -> str | None:

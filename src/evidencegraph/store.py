@@ -104,6 +104,8 @@ class Store:
         else:
             try:
                 info = json.loads(marker.read_text())
+                if not isinstance(info, dict):
+                    raise ValueError("not a JSON object")
             except (OSError, ValueError) as e:
                 raise StoreError(f"{marker} is damaged ({e}); restore it or start a new store") from None
             if info.get("format") != STORE_FORMAT:
@@ -119,6 +121,9 @@ class Store:
                 self.db = ox.Store(str(db))
         except OSError as e:
             raise StoreError(f"cannot open the store at {path} ({e})") from None
+        except RuntimeError as e:  # RocksDB: "Corruption: …"
+            raise StoreError(f"the store at {path} is damaged ({_clip(e)}); restore it from a backup, "
+                             "or start a new store and ingest the pages (or an export) again") from None
         self.read_only = read_only
         self.recovered: list[str] = []
         journal = path / JOURNAL
@@ -180,7 +185,12 @@ class Store:
     # --- pages ---------------------------------------------------------------
 
     def pages(self) -> dict[str, PageInfo]:
-        """The pages in the store by graph IRI, with their file names and checksums."""
+        """The pages in the store by graph IRI, with their file names and checksums.
+
+        A named graph loaded from RDF without a page's checksum (an N-Quads file
+        not made by evidencegraph) is listed too, with an empty name and checksum,
+        so that it can be seen and removed.
+        """
         found: dict[str, PageInfo] = {}
         names = {
             q.graph_name.value: str(q.object.value)  # type: ignore[union-attr]
@@ -191,6 +201,9 @@ class Store:
             g = q.graph_name
             if isinstance(g, ox.NamedNode) and q.subject == g:
                 found[g.value] = PageInfo(g.value, names.get(g.value, ""), str(q.object.value))  # type: ignore[union-attr]
+        for g in self.db.named_graphs():
+            if isinstance(g, ox.NamedNode) and g.value not in found:
+                found[g.value] = PageInfo(g.value, names.get(g.value, ""), "")
         return found
 
     def checksum_of(self, graph: str) -> str | None:
@@ -261,6 +274,9 @@ class Store:
             raise QueryError(f"SPARQL syntax {e}; fix the query and try again") from None
         except OSError as e:
             raise QueryError(f"the query failed: {e}") from None
+        except RuntimeError as e:  # RocksDB: a damaged database file
+            raise StoreError(f"the store at {self.location} is damaged ({_clip(e)}); restore it from a backup, "
+                             "or start a new store and ingest the pages again") from None
 
     # --- export --------------------------------------------------------------
 
@@ -296,6 +312,11 @@ class Store:
         """The union of the page graphs (the default graph), or one page graph, as triples."""
         source = ox.NamedNode(graph) if graph else ox.DefaultGraph()
         return (q.triple for q in self.db.quads_for_pattern(None, None, None, source))
+
+
+def _clip(e: Exception, width: int = 160) -> str:
+    text = " ".join(str(e).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _drop_pages(graphs: Sequence[str]) -> str:
