@@ -44,6 +44,8 @@ class QueryError(UsageError):
 class StoreError(EvidenceGraphError):
     """A store that cannot be opened or written."""
 
+    written = 0  # pages of the batch being written that were written before the failure
+
 
 class Interrupted(EvidenceGraphError):
     """A run stopped part way (Ctrl-C, or a store that failed); the message says what was kept."""

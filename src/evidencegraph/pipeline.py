@@ -477,12 +477,14 @@ def _guarded_work(job: _Job) -> _Done:
 
 def _stopped(e: BaseException, outcome: IngestOutcome, pending: int) -> Interrupted:
     """The one line for an ingest that stopped part way: why, and what the store kept."""
-    written = outcome.loaded + outcome.replaced
+    written = outcome.loaded + outcome.replaced + (e.written if isinstance(e, StoreError) else 0)
     why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"stopped: {e}"
     return Interrupted(
         f"{why}; {written} page{'s' if written != 1 else ''} written and kept whole ({outcome.loaded} loaded, "
-        f"{outcome.replaced} replaced, {outcome.unchanged} unchanged), the rest not written"
-        + (f" ({pending} read but not yet written)" if pending else "")
+        f"{outcome.replaced} replaced, {outcome.unchanged} unchanged"
+        + (f", {e.written} of the batch that failed" if isinstance(e, StoreError) and e.written else "")
+        + "), the rest not written"
+        + (f" ({pending - (e.written if isinstance(e, StoreError) else 0)} read but not yet written)" if pending else "")
         + "; run the same ingest again to load the rest (pages already written are skipped as unchanged)"
     )
 

@@ -195,8 +195,12 @@ class RemoteStore(Store):
     def _put_graphs(self, graphs: Sequence[tuple[str, bytes]]) -> None:
         """Replace each graph with the given N-Triples: a PUT each, or one SPARQL Update."""
         if self.gsp_url:
-            for g, ntriples in graphs:
-                self._send("PUT", self._graph_url(g), ntriples, {"Content-Type": _NTRIPLES}, "graph store write")
+            for i, (g, ntriples) in enumerate(graphs):
+                try:
+                    self._send("PUT", self._graph_url(g), ntriples, {"Content-Type": _NTRIPLES}, "graph store write")
+                except StoreError as e:
+                    e.written = i  # each PUT is whole: the ones before this one are on the server
+                    raise
             return
         parts = [f"DROP SILENT GRAPH {_iri(g)} ; INSERT DATA {{ GRAPH {_iri(g)} {{ {nt.decode('utf-8')} }} }}" for g, nt in graphs]
         if parts:
