@@ -339,10 +339,14 @@ def render(data: str, fmt: str | None, page_iri: str | None) -> None:
 
 
 def _read_bytes(path: str) -> bytes:
+    from .limits import LimitError, read_file
+
     try:
-        return Path(path).read_bytes()
+        return read_file(path, "MAX_RDF_BYTES")
     except OSError as e:
         raise EvidenceGraphError(f"{path}: cannot read the file ({e.strerror})") from None
+    except LimitError as e:
+        raise EvidenceGraphError(f"{path}: {e}") from None
 
 
 def store_option(fn: Callable[..., Any]) -> Callable[..., Any]:
