@@ -299,7 +299,9 @@ def validate_inputs(
         if raw == "-":
             if not input_format:
                 raise UsageError("reading stdin needs its format: give -i/--input-format")
-            data = (stdin or open(0, "rb")).read()
+            from .limits import get
+
+            data = (stdin or open(0, "rb")).read(get("MAX_RDF_BYTES") + 1)  # one byte over: refused by read_rdf
             try:
                 quads = read_rdf(data, choose_rdf_format(input_format, None), "<stdin>")
             except EvidenceGraphError as e:
