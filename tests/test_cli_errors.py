@@ -150,3 +150,34 @@ def test_remove_a_file_by_its_path_when_ingested_from_a_folder(runner, tmp_path)
     assert invoke(runner, "pages", "--store", store).stdout.startswith("sub/a.txt\t")
     result = invoke(runner, "remove", sub / "a.txt", "--store", store)
     assert result.exit_code == 0 and "removed sub/a.txt" in result.stderr
+
+
+def test_an_allowed_service_that_answers_garbage(store):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Garbage(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/sparql-results+json")
+            self.end_headers()
+            self.wfile.write(b"{garbage")
+
+        do_POST = do_GET
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Garbage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
+        result = cli("query", f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}", "--allow-service",
+                     "--store", store)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: the query failed (Parser error at line 1 column 1"), line
+    assert line.endswith("if it uses SERVICE, the service sent an answer that cannot be read: check it")

@@ -491,7 +491,7 @@ def query(
     The default graph is the union of all pages.  Parameters of a named
     question are bound as RDF terms, never pasted into the query.
     """
-    from .queries import parse_params, question, read_query, write_results
+    from .queries import parse_params, question, read_query
     from .store import open_store
 
     if name:
@@ -508,21 +508,29 @@ def query(
     from .store import check_query
 
     check_query(text, allow_service)
-    from .queries import is_graph_result
+    from .store import query_failed
 
     with open_store(store_dir, read_only=True) as store, output_stream(output) as out:
-        results = store.query(text, substitutions, allow_service)
-        if is_graph_result(results):
-            from .formats import choose_rdf_format
-            from .writers import write_quads
-            import pyoxigraph as ox
+        try:
+            _write_query_results(store.query(text, substitutions, allow_service), fmt, output, out)
+        except RuntimeError as e:  # raised while the results are read (pyoxigraph evaluates lazily)
+            raise query_failed(e, store.location) from None
 
-            rdf = choose_rdf_format(fmt, output, default="turtle")
-            if rdf.quads and rdf.name != "jsonld":
-                raise UsageError(f"a CONSTRUCT result is a graph: use turtle, nt, xml or jsonld, not {rdf.name}")
-            write_quads((ox.Quad(t.subject, t.predicate, t.object) for t in results), rdf, out)
-        else:
-            write_results(results, fmt or "table", out)
+
+def _write_query_results(results: Any, fmt: str | None, output: str | None, out: BinaryIO) -> None:
+    from .queries import is_graph_result, write_results
+
+    if is_graph_result(results):
+        from .formats import choose_rdf_format
+        from .writers import write_quads
+        import pyoxigraph as ox
+
+        rdf = choose_rdf_format(fmt, output, default="turtle")
+        if rdf.quads and rdf.name != "jsonld":
+            raise UsageError(f"a CONSTRUCT result is a graph: use turtle, nt, xml or jsonld, not {rdf.name}")
+        write_quads((ox.Quad(t.subject, t.predicate, t.object) for t in results), rdf, out)
+    else:
+        write_results(results, fmt or "table", out)
 
 
 @cli.command()

@@ -274,9 +274,8 @@ class Store:
             raise QueryError(f"SPARQL syntax {e}; fix the query and try again") from None
         except OSError as e:
             raise QueryError(f"the query failed: {e}") from None
-        except RuntimeError as e:  # RocksDB: a damaged database file
-            raise StoreError(f"the store at {self.location} is damaged ({_clip(e)}); restore it from a backup, "
-                             "or start a new store and ingest the pages again") from None
+        except RuntimeError as e:
+            raise query_failed(e, self.location) from None
 
     # --- export --------------------------------------------------------------
 
@@ -312,6 +311,16 @@ class Store:
         """The union of the page graphs (the default graph), or one page graph, as triples."""
         source = ox.NamedNode(graph) if graph else ox.DefaultGraph()
         return (q.triple for q in self.db.quads_for_pattern(None, None, None, source))
+
+
+def query_failed(e: RuntimeError, location: str) -> StoreError:
+    """A query that failed while running (pyoxigraph raises RuntimeError): a damaged database, or a
+    SERVICE that answered with something that is not SPARQL results."""
+    if str(e).startswith(("Corruption", "IO error")):
+        return StoreError(f"the store at {location} is damaged ({_clip(e)}); restore it from a backup, "
+                          "or start a new store and ingest the pages again")
+    return StoreError(f"the query failed ({_clip(e)}); if it uses SERVICE, the service sent an answer that "
+                      "cannot be read: check it")
 
 
 def _clip(e: Exception, width: int = 160) -> str:
