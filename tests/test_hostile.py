@@ -199,3 +199,19 @@ def test_a_page_past_its_time_limit_is_its_own_error(tmp_path):
     assert f"error: {folder / 'slow.txt'}: took more than 1 s to process; is the page damaged?" in result.stderr, \
         result.stderr
     assert "1 loaded, 0 replaced, 0 unchanged, 1 failed" in result.stderr
+
+
+def test_hostile_sidecar_files(tmp_path):
+    """A page's sidecar (PAGE.entities.json) nested 100,000 deep, or of a megabyte: that page's error only."""
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for name, sidecar in (("deep", "[" * 100_000 + "]" * 100_000), ("big", '{"subject": "' + "x" * 1_000_000 + '"}')):
+        (folder / f"{name}.txt").write_bytes(GOOD_PAGE.read_bytes())
+        (folder / f"{name}.entities.json").write_text(sidecar)
+    (folder / "good.txt").write_bytes(GOOD_PAGE.read_bytes())
+    result = run("ingest", folder, "--store", tmp_path / "store", "-q")
+    assert_clean(result)
+    assert f"error: {folder / 'deep'}.entities.json:1: the sidecar file must be " in result.stderr, result.stderr
+    assert f"error: {folder / 'big'}.entities.json: the sidecar file is too large: the file's size in bytes " \
+           "(1,000,016) is over the limit of 100,000" in result.stderr, result.stderr
+    assert "1 loaded, 0 replaced, 0 unchanged, 2 failed" in result.stderr

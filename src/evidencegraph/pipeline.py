@@ -128,7 +128,9 @@ def _read_sidecar(side: Path) -> tuple[str, str]:
         return subject, object
     except json.JSONDecodeError as e:
         raise PageError(f"the sidecar file is not JSON ({e.msg})", str(side), e.lineno) from None
-    except (KeyError, ValueError, TypeError, OSError, LimitError, RecursionError):
+    except LimitError as e:
+        raise PageError(f"the sidecar file is too large: {e}", str(side)) from None
+    except (KeyError, ValueError, TypeError, OSError, RecursionError):
         raise PageError(
             'the sidecar file must be {"subject": "…", "object": "…"} with two non-empty names', str(side), 1
         ) from None
