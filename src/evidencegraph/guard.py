@@ -21,7 +21,7 @@ from .errors import PageError
 log = logging.getLogger(__name__)
 
 
-def unexpected(e: BaseException, path: str, stage: str) -> PageError:
+def unexpected(e: BaseException, path: str, stage: str, what: str = "the page") -> PageError:
     """An input that made the parser, mapper or validator fail in a way nobody planned for.
 
     >>> str(unexpected(RecursionError("maximum recursion depth exceeded"), "p.txt", "read"))
@@ -30,12 +30,12 @@ def unexpected(e: BaseException, path: str, stage: str) -> PageError:
     from .limits import TimeLimit, get
 
     if isinstance(e, TimeLimit):
-        return PageError(f"took more than {get('PAGE_SECONDS')} s to {stage}; is the page damaged? "
+        return PageError(f"took more than {get('PAGE_SECONDS')} s to {stage}; is {what} damaged? "
                          "(EVIDENCEGRAPH_PAGE_SECONDS raises the limit)", path)
     log.debug("%s: %s failed", path, stage, exc_info=e)
-    what = "too deeply nested" if isinstance(e, RecursionError) else "too large" if isinstance(e, MemoryError) else (
+    why = "too deeply nested" if isinstance(e, RecursionError) else "too large" if isinstance(e, MemoryError) else (
         f"{type(e).__name__}: {_clip(str(e))}")
-    return PageError(f"cannot {stage} the page ({what}); please report it with the page", path)
+    return PageError(f"cannot {stage} {what} ({why}); please report it with {what}", path)
 
 
 def _clip(text: str, width: int = 120) -> str:

@@ -323,7 +323,7 @@ def validate_inputs(
             outcome.errors.append(e)
             continue
         except Exception as e:  # one input never stops a run
-            outcome.errors.append(DataError(str(unexpected(e, str(path), "read")).replace("the page", "the data")))
+            outcome.errors.append(DataError(str(unexpected(e, str(path), "read", "the data"))))
             continue
         _validate_rdf(quads, str(path), outcome, engine)
     for _ in checked_graphs(page_graphs(parse_pages(pages, subject, object, outcome), base, outcome), outcome, engine=engine):
@@ -338,8 +338,7 @@ def _validate_rdf(quads: list[Any], name: str, outcome: Outcome, engine: str = "
     try:
         report = validate_graph(to_rdflib(quads), engine)
     except Exception as e:  # one input never stops a run
-        err = unexpected(e, name, "validate")
-        outcome.errors.append(DataError(str(err).replace("the page", "the data")))
+        outcome.errors.append(DataError(str(unexpected(e, name, "validate", "the data"))))
         return
     report.results = [r if r.file else _with_file(r, name) for r in report.results]
     outcome.report.extend(report)
@@ -601,7 +600,7 @@ def ingest(
                 except EvidenceGraphError as e:
                     outcome.errors.append(e)
                 except Exception as e:  # one input never stops a run
-                    outcome.errors.append(DataError(str(unexpected(e, done.path, "load")).replace("the page", "the data")))
+                    outcome.errors.append(DataError(str(unexpected(e, done.path, "load", "the data"))))
                 continue
             if done.error:
                 outcome.errors.append(PageError(*done.error))
@@ -688,7 +687,7 @@ def remove(names: Iterable[str], store: "Store", glob: str = "*.txt") -> tuple[l
             continue
         path = Path(raw)
         files = [pf.path for pf in find_pages([path], glob)] if path.is_dir() else [path] if path.exists() else []
-        candidates = {raw}.union(*(_path_ends(f) for f in files))
+        candidates = {raw}.union(*(_path_ends(f) for f in files)) | (set() if path.is_dir() else {path.name})
         hits = [g for c in candidates for g in by_name.get(c, [])]
         if not hits:
             missing.append(raw)
