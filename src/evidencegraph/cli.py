@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +17,7 @@ import click
 
 from . import __version__
 from .errors import EvidenceGraphError, UsageError
+from .guard import crash_log, one_line, quiet_stdout
 
 FORMAT_NAMES = ["turtle", "jsonld", "nt", "nq", "trig", "xml"]
 
@@ -48,13 +48,13 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             err.exit_code = e.exit_code  # type: ignore[misc]
             raise err from None
         except BrokenPipeError:
-            _quiet_stdout()
+            quiet_stdout()
             sys.stderr.close()
             sys.exit(1)
         except KeyboardInterrupt:
             raise Failed("interrupted") from None
         except OSError as e:  # a full disk, a write refused: outside the data's control
-            _quiet_stdout()
+            quiet_stdout()
             import errno
 
             where = f"{e.filename}: " if e.filename else ""
@@ -62,41 +62,10 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                 raise Failed(f"{where}cannot write: {e.strerror}; free some space and try again") from None
             raise Failed(f"{where}{e.strerror or e}; check the path, the disk space and the permissions") from None
         except Exception as e:
-            raise Failed(f"unexpected {type(e).__name__}: {_one_line(e)}; the details are in {_crash_log(e)} "
+            raise Failed(f"unexpected {type(e).__name__}: {one_line(e)}; the details are in {crash_log(e)} "
                          "(please report it)") from None
 
     return wrapper
-
-
-def _one_line(e: BaseException, width: int = 200) -> str:
-    text = " ".join(str(e).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _crash_log(e: BaseException) -> str:
-    """Write the traceback of an unexpected error to a file; its path (or a note that it could not be written)."""
-    import tempfile
-    import time
-    import traceback
-
-    path = Path(tempfile.gettempdir()) / f"evidencegraph-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(f"evidencegraph {__version__}, python {sys.version.split()[0]}\n{' '.join(sys.argv)}\n\n")
-            fh.write("".join(traceback.format_exception(type(e), e, e.__traceback__)))
-    except OSError:
-        return "no file (the log could not be written; run again with -vv)"
-    return str(path)
-
-
-def _quiet_stdout() -> None:
-    """Point stdout at /dev/null, so that the flush at exit does not fail again with a traceback."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
 
 
 @contextmanager
@@ -631,6 +600,6 @@ def main() -> None:
     try:
         cli(prog_name="evidencegraph")
     except Exception as e:  # outside a command (handle_errors covers those): still one line
-        click.echo(f"Error: unexpected {type(e).__name__}: {_one_line(e)}; the details are in {_crash_log(e)} "
+        click.echo(f"Error: unexpected {type(e).__name__}: {one_line(e)}; the details are in {crash_log(e)} "
                    "(please report it)", err=True)
         sys.exit(1)

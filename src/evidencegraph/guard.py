@@ -5,15 +5,19 @@
 * :func:`worker_init`: ingest worker processes leave Ctrl-C to the parent
   (which stops them) and end when the parent dies, even by ``kill -9``;
 * :func:`sigint_deferred`: Ctrl-C during a store write takes effect when the
-  write is done, so that what the run says it kept is what the store holds.
+  write is done, so that what the run says it kept is what the store holds;
+* :func:`crash_log`: the command line's last resort, an unexpected error's
+  traceback written to a file whose path the one-line message gives.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 from .errors import PageError
@@ -34,13 +38,8 @@ def unexpected(e: BaseException, path: str, stage: str, what: str = "the page") 
                          "(EVIDENCEGRAPH_PAGE_SECONDS raises the limit)", path)
     log.debug("%s: %s failed", path, stage, exc_info=e)
     why = "too deeply nested" if isinstance(e, RecursionError) else "too large" if isinstance(e, MemoryError) else (
-        f"{type(e).__name__}: {_clip(str(e))}")
+        f"{type(e).__name__}: {one_line(e, 120)}")
     return PageError(f"cannot {stage} {what} ({why}); please report it with {what}", path)
-
-
-def _clip(text: str, width: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def worker_init() -> None:
@@ -85,3 +84,43 @@ def sigint_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+# --- the command line's last resort ------------------------------------------------
+
+
+def one_line(e: BaseException, width: int = 200) -> str:
+    """An exception's message on one line, cut to ``width`` characters."""
+    text = " ".join(str(e).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def crash_log(e: BaseException) -> str:
+    """Write the traceback of an unexpected error to a file; its path (or a note that it could not be written)."""
+    import sys
+    import tempfile
+    import time
+    import traceback
+
+    from . import __version__
+
+    path = Path(tempfile.gettempdir()) / f"evidencegraph-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(f"evidencegraph {__version__}, python {sys.version.split()[0]}\n{' '.join(sys.argv)}\n\n")
+            fh.write("".join(traceback.format_exception(type(e), e, e.__traceback__)))
+    except OSError:
+        return "no file (the log could not be written; run again with -vv)"
+    return str(path)
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit does not fail again with a traceback."""
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

@@ -30,6 +30,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .errors import QueryError, StoreError
+from .guard import one_line
 from .formats import RdfFormat
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ class Store:
         except OSError as e:
             raise StoreError(f"cannot open the store at {path} ({e})") from None
         except RuntimeError as e:  # RocksDB: "Corruption: …"
-            raise StoreError(f"the store at {path} is damaged ({_clip(e)}); restore it from a backup, "
+            raise StoreError(f"the store at {path} is damaged ({one_line(e, 160)}); restore it from a backup, "
                              "or start a new store and ingest the pages (or an export) again") from None
         self.read_only = read_only
         self.recovered: list[str] = []
@@ -317,15 +318,10 @@ def query_failed(e: RuntimeError, location: str) -> StoreError:
     """A query that failed while running (pyoxigraph raises RuntimeError): a damaged database, or a
     SERVICE that answered with something that is not SPARQL results."""
     if str(e).startswith(("Corruption", "IO error")):
-        return StoreError(f"the store at {location} is damaged ({_clip(e)}); restore it from a backup, "
+        return StoreError(f"the store at {location} is damaged ({one_line(e, 160)}); restore it from a backup, "
                           "or start a new store and ingest the pages again")
-    return StoreError(f"the query failed ({_clip(e)}); if it uses SERVICE, the service sent an answer that "
+    return StoreError(f"the query failed ({one_line(e, 160)}); if it uses SERVICE, the service sent an answer that "
                       "cannot be read: check it")
-
-
-def _clip(e: Exception, width: int = 160) -> str:
-    text = " ".join(str(e).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _drop_pages(graphs: Sequence[str]) -> str:
