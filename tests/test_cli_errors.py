@@ -12,6 +12,7 @@ import click
 import pytest
 
 from conftest import PAGES, invoke
+from test_remote import needs_server, oxigraph_server
 
 SAMPLE = PAGES / "belgium-european-union.txt"
 
@@ -181,3 +182,16 @@ def test_an_allowed_service_that_answers_garbage(store):
     (line,) = result.stderr.splitlines()
     assert line.startswith("Error: the query failed (Parser error at line 1 column 1"), line
     assert line.endswith("if it uses SERVICE, the service sent an answer that cannot be read: check it")
+
+
+@needs_server
+def test_graphs_without_a_checksum_on_a_remote_store(runner, tmp_path):
+    foreign = tmp_path / "foreign.nq"
+    foreign.write_text('<http://example.org/a> <http://example.org/p> "x" <http://example.org/graph/1> .\n')
+    with oxigraph_server(tmp_path / "server") as url:
+        assert "2 loaded" in invoke(runner, "ingest", SAMPLE, foreign, "--store", url, "-q").stderr
+        listed = invoke(runner, "pages", "--store", url).stdout.splitlines()
+        assert "-\t-\thttp://example.org/graph/1" in listed and len(listed) == 2, listed
+        result = invoke(runner, "remove", "http://example.org/graph/1", "--store", url)
+        assert result.exit_code == 0 and "1 removed" in result.stderr
+        assert len(invoke(runner, "pages", "--store", url).stdout.splitlines()) == 1
