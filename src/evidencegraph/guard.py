@@ -58,13 +58,21 @@ def worker_init() -> None:
 def sigint_deferred() -> Iterator[None]:
     """Hold Ctrl-C (SIGINT) for the block; raise KeyboardInterrupt after it if one came.
 
-    Only in the main thread (elsewhere signals are not delivered anyway).
+    A second Ctrl-C while the first is held raises at once (a write to a
+    server that hangs must not hold the user hostage).  Only in the main
+    thread (elsewhere signals are not delivered anyway).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+
+    def hold(signum: int, frame: object) -> None:
+        if caught:
+            raise KeyboardInterrupt
+        caught.append(signum)
+
+    previous = signal.signal(signal.SIGINT, hold)
     try:
         yield
     finally:
