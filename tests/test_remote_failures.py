@@ -147,6 +147,7 @@ def test_a_server_that_fails_writes_ends_the_ingest(tmp_path, corpus):
             _, err = proc.communicate(timeout=120)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.communicate()
             pytest.fail("the ingest hung after the server failed")
         assert proc.returncode == 1
         assert "Traceback" not in err, err
@@ -174,11 +175,10 @@ def test_a_server_killed_mid_ingest_ends_the_ingest(tmp_path, corpus):
         server.kill()
         server.wait()
         try:
-            rest = proc.stderr.read()
-            proc.stderr.close()
-            proc.wait(timeout=120)
+            _, rest = proc.communicate(timeout=120)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.communicate()
             pytest.fail("the ingest hung after the server died")
         assert writes == 2
         assert proc.returncode == 1
