@@ -405,7 +405,9 @@ def _no_bar() -> _NullBar:
 def remove(pages: tuple[str, ...], store_dir: str | None) -> None:
     """Drop PAGES (names, page IRIs, files or folders) from the store.
 
-    Entities, sources and facts stay while another page mentions them.
+    A file or a folder matches the pages read from it, whichever folder was
+    given to ingest.  Entities, sources and facts stay while another page
+    mentions them.
     """
     from .pipeline import remove as run
     from .store import open_store
