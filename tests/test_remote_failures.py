@@ -189,4 +189,6 @@ def test_a_server_killed_mid_ingest_ends_the_ingest(tmp_path, corpus):
         written = int(re.search(r"; (\d+) pages written and kept whole", line).group(1))  # type: ignore[union-attr]
         assert written >= 2 * BATCH
     with oxigraph(tmp_path / "db") as (_, url):  # the same database, started again
-        assert page_graphs_on(url) == written
+        # the count is of the writes the server confirmed; the one it was killed during may have been
+        # committed without an answer (a re-run finds that page unchanged)
+        assert written <= page_graphs_on(url) <= written + 1
