@@ -32,3 +32,13 @@ def test_version(runner):
     from evidencegraph import __version__
 
     assert invoke(runner, "--version").output.strip().endswith(__version__)
+
+
+def test_input_limits_documented_with_their_defaults():
+    from evidencegraph.limits import DEFAULTS
+
+    section = README.split("## Security and limits", 1)[1].split("\n## ", 1)[0]
+    for name, default in DEFAULTS.items():
+        line = next((ln for ln in section.splitlines() if f"`EVIDENCEGRAPH_{name}`" in ln), None)
+        assert line is not None, name
+        assert f"{default:,}" in line or f"({default} bytes)" in line or f"{default} s" in line, (name, line)

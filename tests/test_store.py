@@ -319,16 +319,40 @@ def test_stats_is_void(runner, store):
     assert any(t.subject == part and t.predicate.value == void + "entities" and t.object.value == "32" for t in triples)
 
 
-# --- a process killed in the middle of an ingest ---------------------------------
+# --- a process killed or interrupted in the middle of an ingest ---------------------
 
-def test_killed_ingest_leaves_only_whole_pages(tmp_path):
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("how", ["kill -9", "Ctrl-C"])
+def test_killed_ingest_leaves_only_whole_pages(tmp_path, how):
     corpus = tmp_path / "corpus"
     generate(1500, corpus, seed=7)
     store = tmp_path / "store"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     cmd = [sys.executable, "-m", "evidencegraph", "-v", "ingest", str(corpus), "--store", str(store),
-           "--batch-size", "50", "-q"]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+           "--batch-size", "50", "-q", "-j", "2"]
+    # its own process group, as a shell gives a command: Ctrl-C goes to the whole group, workers too
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     deadline = time.time() + 120
     writes = 0
     assert proc.stderr is not None
@@ -339,10 +363,26 @@ def test_killed_ingest_leaves_only_whole_pages(tmp_path):
             if writes == 3:
                 time.sleep(0.05)  # most likely in the middle of the next bulk write
                 break
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    proc.stderr.close()
+    workers = _children(proc.pid)
+    stopped = time.monotonic()
+    os.killpg(proc.pid, signal.SIGKILL if how == "kill -9" else signal.SIGINT)
+    try:
+        _, rest = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"the ingest did not stop on {how}")
+    took = time.monotonic() - stopped
     assert writes == 3, "the ingest never got going"
+    if how == "Ctrl-C":
+        assert took < 5, f"{took:.1f} s to stop"
+        assert proc.returncode == 1
+        lines = [ln for ln in rest.splitlines() if not ln.startswith("INFO")]
+        assert len(lines) == 1 and "Traceback" not in rest, rest
+        assert lines[0].startswith("Error: interrupted; ") and "pages written and kept whole" in lines[0], rest
+    assert len(workers) == 2
+    time.sleep(1)
+    assert not [w for w in workers if _alive(w)], "the workers outlived the ingest"
     from evidencegraph.store import Store
 
     opened = Store(store)  # rolls back a batch the kill interrupted
@@ -350,6 +390,9 @@ def test_killed_ingest_leaves_only_whole_pages(tmp_path):
     db = opened.db
     graphs = {g.value for g in db.named_graphs()}
     assert 150 <= len(graphs) < 1500 and len(graphs) % 50 == 0
+    if how == "Ctrl-C":
+        assert not opened.recovered  # the write in progress was finished before stopping
+        assert f"{len(graphs)} pages written and kept whole" in rest
     from evidencegraph.mapping import page_triples, to_oxigraph
     from evidencegraph.pipeline import PageFile, read_page
 
@@ -368,4 +411,11 @@ def test_killed_ingest_leaves_only_whole_pages(tmp_path):
     union = {q.triple for q in db.quads_for_pattern(None, None, None, None) if not isinstance(q.graph_name, ox.DefaultGraph)}
     default = {q.triple for q in db.quads_for_pattern(None, None, None, ox.DefaultGraph())}
     assert default == union
+    del db
     opened.close()
+    # a re-run completes the set: the pages kept are unchanged, the others loaded
+    again = subprocess.run(cmd[:3] + cmd[4:], capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode in (0, 1), again.stderr
+    assert f"{1500 - len(graphs)} loaded, 0 replaced, {len(graphs)} unchanged, 0 failed" in again.stderr, again.stderr[-500:]
+    with Store(store, read_only=True) as done:
+        assert len(list(done.db.named_graphs())) == 1500

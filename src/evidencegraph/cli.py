@@ -27,6 +27,7 @@ from .cliout import (
     _no_bar,
 )
 from .errors import EvidenceGraphError, QueryError, UsageError
+from .guard import crash_log, one_line, quiet_stdout
 
 FORMAT_NAMES = ["turtle", "jsonld", "nt", "nq", "trig", "xml"]
 
@@ -38,12 +39,18 @@ class Failed(click.ClickException):
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the library's errors into click errors with the right exit code."""
+    """Turn the library's errors into click errors with the right exit code.
+
+    No traceback reaches a user: Ctrl-C, a full disk or an error nobody
+    planned for is one line (the last with where its details were written).
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except QueryError as e:
             raise BadQuery(str(e)) from None
         except UsageError as e:
@@ -53,8 +60,22 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             err.exit_code = e.exit_code  # type: ignore[misc]
             raise err from None
         except BrokenPipeError:
+            quiet_stdout()
             sys.stderr.close()
             sys.exit(1)
+        except KeyboardInterrupt:
+            raise Failed("interrupted") from None
+        except OSError as e:  # a full disk, a write refused: outside the data's control
+            quiet_stdout()
+            import errno
+
+            where = f"{e.filename}: " if e.filename else ""
+            if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+                raise Failed(f"{where}cannot write: {e.strerror}; free some space and try again") from None
+            raise Failed(f"{where}{e.strerror or e}; check the path, the disk space and the permissions") from None
+        except Exception as e:
+            raise Failed(f"unexpected {type(e).__name__}: {one_line(e)}; the details are in {crash_log(e)} "
+                         "(please report it)") from None
 
     return wrapper
 
@@ -67,9 +88,18 @@ def output_stream(path: str | None) -> Iterator[BinaryIO]:
         sys.stdout.flush()
         return
     target = Path(path)
+    if target.exists() and not target.is_file():  # a device or a FIFO: written as it is
+        with open(target, "wb") as fh:
+            yield fh
+        return
     tmp = target.with_name(f".{target.name}.part")
     try:
-        with open(tmp, "wb") as fh:
+        fh = open(tmp, "wb")
+    except OSError as e:
+        hint = "the folder does not exist" if not target.parent.is_dir() else "check the permissions"
+        raise EvidenceGraphError(f"{path}: cannot write the file ({e.strerror}); {hint}") from None
+    try:
+        with fh:
             yield fh
         tmp.replace(target)
     except BaseException:
@@ -184,6 +214,19 @@ def cli(verbose: int) -> None:
     """Relation pages to linked data: parse, validate, store, query, export."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for handler in logging.getLogger().handlers if verbose < 2 else []:
+        if getattr(handler, "stream", None) is sys.stderr:
+            handler.setFormatter(_OneLine("%(levelname)s %(name)s: %(message)s"))
+
+
+class _OneLine(logging.Formatter):
+    """Log records on stderr as one line each: a library's traceback (rdflib logs some) is left out."""
+
+    def formatException(self, ei: Any) -> str:
+        return ""
+
+    def formatStack(self, stack_info: str) -> str:
+        return ""
 
 
 @cli.command()
@@ -332,10 +375,14 @@ def render(data: str, fmt: str | None, page_iri: str | None) -> None:
 
 
 def _read_bytes(path: str) -> bytes:
+    from .limits import LimitError, read_file
+
     try:
-        return Path(path).read_bytes()
+        return read_file(path, "MAX_RDF_BYTES")
     except OSError as e:
         raise EvidenceGraphError(f"{path}: cannot read the file ({e.strerror})") from None
+    except LimitError as e:
+        raise EvidenceGraphError(f"{path}: {e}") from None
 
 
 def store_option(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -425,7 +472,9 @@ def ingest(
 def remove(pages: tuple[str, ...], store_dir: str | None) -> None:
     """Drop PAGES (names, page IRIs, files or folders) from the store.
 
-    Entities, sources and facts stay while another page mentions them.
+    A file or a folder matches the pages read from it, whichever folder was
+    given to ingest.  Entities, sources and facts stay while another page
+    mentions them.
     """
     from .pipeline import remove as run
     from .stores import open_store
@@ -503,13 +552,16 @@ def query(
     from .store import check_query
 
     check_query(text, allow_service)
-    from .queries import is_graph_result
+    from .store import query_failed
 
     from time import perf_counter
 
+    from .queries import is_graph_result
+    from .store import query_failed
+
     start = perf_counter()
-    try:
-        with open_store(store_dir, read_only=True) as store, output_stream(output) as out:
+    with open_store(store_dir, read_only=True) as store, output_stream(output) as out:
+        try:
             results = store.query(text, substitutions, allow_service)
             if is_graph_result(results):
                 from .formats import choose_rdf_format
@@ -527,17 +579,12 @@ def query(
                     click.echo(f"{rows:,} row{'s' if rows != 1 else ''} in {perf_counter() - start:.2f}s", err=True)
                     if rows == 0:
                         click.echo(empty_hint(store, name, substitutions), err=True)
-    except (RuntimeError, OSError) as e:
-        if not allow_service or isinstance(e, BrokenPipeError):
-            raise
-        import traceback
+        except RuntimeError as e:  # raised while the results are read (pyoxigraph evaluates lazily)
+            import traceback
 
-        from .errors import ServiceError
-
-        results = None  # pyoxigraph results stay in this thread: not in a reference cycle the collector breaks elsewhere
-        traceback.clear_frames(e.__traceback__)
-
-        raise ServiceError(f"the query failed, maybe at a SERVICE endpoint (its answer could not be used): {e}") from None
+            results = None  # pyoxigraph results stay in this thread: not in a reference cycle the collector breaks elsewhere
+            traceback.clear_frames(e.__traceback__)
+            raise query_failed(e, store.location) from None
 
 
 @cli.command()
@@ -654,7 +701,12 @@ def serve(
 
 
 def main() -> None:
-    cli(prog_name="evidencegraph")
+    try:
+        cli(prog_name="evidencegraph")
+    except Exception as e:  # outside a command (handle_errors covers those): still one line
+        click.echo(f"Error: unexpected {type(e).__name__}: {one_line(e)}; the details are in {crash_log(e)} "
+                   "(please report it)", err=True)
+        sys.exit(1)
 
 
 from . import cli_revisions  # noqa: E402,F401  (history, diff, migrate: registered on the group)

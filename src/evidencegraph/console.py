@@ -240,7 +240,8 @@ def pages_output(pages: Iterable[Any], fmt: str = "table", width: int | None = N
                           ensure_ascii=False) + "\n"
     if fmt == "tsv":
         return "".join(f"{a}\t{b}\t{c}\n" for a, b, c in [("name", "checksum", "graph")]
-                       + [(p.name, p.checksum, p.graph) for p in rows])
+                       + [(p.name or "-", p.checksum or "-", p.graph) for p in rows])
     if not rows:
         return ""
-    return table(["name", "checksum", "graph"], [[p.name, p.checksum[:12], f"<{p.graph}>"] for p in rows], width)
+    # a graph loaded from an RDF file without a page's checksum shows "-"
+    return table(["name", "checksum", "graph"], [[p.name or "-", p.checksum[:12] or "-", f"<{p.graph}>"] for p in rows], width)

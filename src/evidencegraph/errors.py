@@ -48,6 +48,12 @@ class ServiceError(EvidenceGraphError):
 class StoreError(EvidenceGraphError):
     """A store that cannot be opened or written."""
 
+    written = 0  # pages of the batch being written that were written before the failure
+
+
+class Interrupted(EvidenceGraphError):
+    """A run stopped part way (Ctrl-C, or a store that failed); the message says what was kept."""
+
 
 class ShapesError(EvidenceGraphError):
     """A user's shapes file that cannot be read, is not valid RDF, or holds a shape the engine refuses."""

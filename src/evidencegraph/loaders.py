@@ -1,6 +1,8 @@
 """RDF files in: bytes or files in any of the six syntaxes -> pyoxigraph quads.
 
-Syntax errors become :class:`DataError` naming the file, line and column.
+Syntax errors become :class:`DataError` naming the file, line and column;
+data over the limits (size, nesting depth, XML entity expansion: see
+``limits``) is refused before it is parsed.
 """
 
 from __future__ import annotations
@@ -20,8 +22,14 @@ if TYPE_CHECKING:
 def read_rdf(data: bytes, fmt: RdfFormat, name: str = "<stdin>", base: str | None = None) -> list[ox.Quad]:
     """Parse RDF bytes.
 
-    :raises DataError: a syntax error, with the file, line and column.
+    :raises DataError: a syntax error, with the file, line and column; data over a limit.
     """
+    from .limits import LimitError, check_rdf
+
+    try:
+        check_rdf(data, fmt.name)
+    except LimitError as e:
+        raise DataError(f"{name}: {e}") from None
     try:
         return list(ox.parse(data, getattr(ox.RdfFormat, fmt.oxigraph), base_iri=base, lenient=False))
     except SyntaxError as e:
@@ -41,11 +49,15 @@ def read_rdf_file(path: str | Path, fmt: str | None = None) -> list[ox.Quad]:
     :raises DataError: the file cannot be read or parsed.
     :raises UsageError: the format cannot be told.
     """
+    from .limits import LimitError, read_file
+
     rdf = choose_rdf_format(fmt, path)
     try:
-        data = Path(path).read_bytes()
+        data = read_file(path, "MAX_RDF_BYTES")
     except OSError as e:
         raise DataError(f"{path}: cannot read the file ({e.strerror}); check the path") from None
+    except LimitError as e:
+        raise DataError(f"{path}: {e}") from None
     return read_rdf(data, rdf, str(path))
 
 

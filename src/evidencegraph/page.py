@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Iterator
 
 from .errors import PageError
+from .limits import get as limit
 
 FACT_TYPES = (
     "claim",
@@ -53,7 +54,7 @@ _RELATIONS = re.compile(r"^Relations \((\d+)\)$")
 _FACTS = re.compile(r"^Facts \((\d+)\)$")
 _HEADER = re.compile(r"^(?P<kind>\S+) (?P<score>[-−]?\d+(?:\.\d+)?) — (?P<strength>.+?)(?: (?P<n>\d+) facts?)?$")
 _GROUP = re.compile(r"^(?P<head>.+?) (?P<n>\d+) facts?$")
-_CHIP = re.compile(r"^(?P<domain>\S+\.\S+|localhost) (?P<n>\d+)$")
+_CHIP = re.compile(r"^(?P<domain>(?=\S+\.\S)\S+|localhost) (?P<n>\d+)$")  # the lookahead: linear time
 _CITATION = re.compile(r"\[(\d+)\]")
 _TOKEN = re.compile(r"\{fact:[^{}]*\}")
 _DOMAIN = re.compile(
@@ -213,6 +214,13 @@ def parse_file(path: str, subject: str | None = None, object: str | None = None)
 
 
 def parse_bytes(data: bytes, name: str, subject: str | None = None, object: str | None = None) -> Page:
+    """Parse the bytes of one page file (see :func:`parse_page`).
+
+    :raises PageError: the bytes are not a page, or over the size limit (``limits``).
+    """
+    if len(data) > limit("MAX_PAGE_BYTES"):
+        raise PageError(f"the page's size in bytes ({len(data):,}) is over the limit of {limit('MAX_PAGE_BYTES'):,}; "
+                        "if it is genuine, raise it with EVIDENCEGRAPH_MAX_PAGE_BYTES", name)
     page = parse_page(decode(data, name), name, subject, object)
     page.checksum = checksum(data)
     return page
@@ -235,6 +243,18 @@ class _Parser:
         self.text = text
         self.rows = [(i, ln) for i, ln in enumerate(lines_of(text), 1) if ln.strip()]
         self.at = 0
+        longest = limit("MAX_LINE")
+        for i, ln in self.rows:
+            if len(ln) > longest:
+                raise PageError(f"the line's length in characters ({len(ln):,}) is over the limit of {longest:,}; "
+                                "if it is genuine, raise it with EVIDENCEGRAPH_MAX_LINE", name, i)
+
+    def number(self, digits: str, what: str, line: int) -> int:
+        """A count as printed on the page, refused past the limit on digits (``int`` of 5,000 digits fails)."""
+        if len(digits) > limit("MAX_DIGITS"):
+            raise PageError(f"{what} has {len(digits):,} digits, over the limit of {limit('MAX_DIGITS')}; "
+                            "is the page damaged? (EVIDENCEGRAPH_MAX_DIGITS raises the limit)", self.name, line)
+        return int(digits)
 
     def error(self, message: str, line: int | None = None) -> PageError:
         if line is None:
@@ -271,7 +291,8 @@ class _Parser:
                     self._last_line() + 1,
                 )
         else:
-            declared_facts = int(_FACTS.match(self.take()[1]).group(1))  # type: ignore[union-attr]
+            line, text = self.take()
+            declared_facts = self.number(_FACTS.match(text).group(1), "the 'Facts (N)' count", line)  # type: ignore[union-attr]
             row = self.peek()
             if row is None:
                 raise self.error(
@@ -316,8 +337,8 @@ class _Parser:
         m = _RELATIONS.match(row[1])
         if not m:
             raise self.error(f"expected 'Relations (N)', found {_show(row[1])}")
-        self.take()
-        return int(m.group(1))
+        line, _ = self.take()
+        return self.number(m.group(1), "the 'Relations (N)' count", line)
 
     def _cards(self) -> Iterator[Card]:
         position = 0
@@ -335,12 +356,16 @@ class _Parser:
                 body.append(self.take())
             pending = bool(body) and body[0][1] == PENDING
             score_text = m.group("score").replace("−", "-")
+            self.number(re.sub(r"\D", "", score_text), "the score", line)
+            for n, t in [] if pending else body:
+                for marker in _CITATION.findall(t):
+                    self.number(marker, f"the citation marker [{marker[:8]}…]", n)
             yield Card(
                 kind=m.group("kind"),
                 score=Decimal(score_text),
                 score_text=score_text,
                 strength=m.group("strength"),
-                declared_facts=int(m.group("n")) if m.group("n") else None,
+                declared_facts=self.number(m.group("n"), "the card's fact count", line) if m.group("n") else None,
                 summary=None if pending or not body else "\n".join(t for _, t in body),
                 pending=pending,
                 listed=tuple(t for _, t in body[1:]) if pending else (),
@@ -361,11 +386,13 @@ class _Parser:
                 facts.append(self._fact_record(fact, text, line, facts, sources))  # type: ignore[arg-type]
                 continue
             if not sources and (chip := _CHIP.match(text)) and _DOMAIN.match(chip.group("domain")):
-                chips.append(Chip(chip.group("domain"), int(chip.group("n")), line, len(chips) + 1))
+                chips.append(Chip(chip.group("domain"), self.number(chip.group("n"), "the domain's count", line), line,
+                                  len(chips) + 1))
                 continue
             group = _GROUP.match(text)
             if group:
-                sources.append(_source(group.group("head"), int(group.group("n")), line, len(sources) + 1))
+                count = self.number(group.group("n"), "the source's fact count", line)
+                sources.append(_source(group.group("head"), count, line, len(sources) + 1))
                 continue
             if fact is not None:
                 facts.append(self._fact_record(fact, text, line, facts, sources))

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator
 
-from .errors import DataError, EvidenceGraphError, PageError, UsageError
+from .errors import DataError, EvidenceGraphError, Interrupted, PageError, ShapesError, StoreError, UsageError
+from .guard import sigint_deferred, sigint_ignored, unexpected, worker_init
 from .formats import RdfFormat
 from .mapping import Triple, page_triples
 from .page import Page, checksum, parse_bytes
@@ -92,11 +93,15 @@ def sidecar_path(path: Path) -> Path:
 
 
 def read_bytes(pf: PageFile) -> bytes:
-    """:raises PageError: the file cannot be read."""
+    """:raises PageError: the file cannot be read, is not a regular file (a FIFO is not waited on), or is too large."""
+    from .limits import LimitError, read_file
+
     try:
-        return pf.path.read_bytes()
+        return read_file(pf.path, "MAX_PAGE_BYTES")
     except OSError as e:
         raise PageError(f"cannot read the file ({e.strerror}); check the path", str(pf.path)) from None
+    except LimitError as e:
+        raise PageError(str(e), str(pf.path)) from None
 
 
 def read_page(pf: PageFile, subject: str | None = None, object: str | None = None, data: bytes | None = None) -> Page:
@@ -114,15 +119,19 @@ def read_page(pf: PageFile, subject: str | None = None, object: str | None = Non
 
 
 def _read_sidecar(side: Path) -> tuple[str, str]:
+    from .limits import LimitError, read_file
+
     try:
-        data = json.loads(side.read_text(encoding="utf-8"))
+        data = json.loads(read_file(side, "MAX_LINE").decode("utf-8"))
         subject, object = data["subject"], data["object"]
         if not (isinstance(subject, str) and isinstance(object, str) and subject.strip() and object.strip()):
             raise ValueError
         return subject, object
     except json.JSONDecodeError as e:
         raise PageError(f"the sidecar file is not JSON ({e.msg})", str(side), e.lineno) from None
-    except (KeyError, ValueError, TypeError, OSError):
+    except LimitError as e:
+        raise PageError(f"the sidecar file is too large: {e}", str(side)) from None
+    except (KeyError, ValueError, TypeError, OSError, RecursionError):
         raise PageError(
             'the sidecar file must be {"subject": "…", "object": "…"} with two non-empty names', str(side), 1
         ) from None
@@ -154,24 +163,37 @@ def parse_pages(
     outcome: Outcome | None = None,
 ) -> Iterator[Page]:
     """Parse pages one by one; errors and warnings are collected in ``outcome``."""
+    from .limits import get, time_limit
+
     outcome = outcome if outcome is not None else Outcome()
     for pf in files:
         try:
-            page = read_page(pf, subject, object)
+            with time_limit(get("PAGE_SECONDS")):
+                page = read_page(pf, subject, object)
         except PageError as e:
             if e.path == str(pf.path):
                 e = PageError(e.message, str(pf.path), e.line)
             outcome.errors.append(e)
+            continue
+        except Exception as e:  # one page never stops a run
+            outcome.errors.append(unexpected(e, str(pf.path), "read"))
             continue
         outcome.warnings.extend(page.warnings)
         yield page
 
 
 def page_graphs(
-    pages: Iterable[Page], base: str = DEFAULT_BASE, wiki: str | None = None
+    pages: Iterable[Page], base: str = DEFAULT_BASE, wiki: str | None = None, outcome: Outcome | None = None
 ) -> Iterator[tuple[Page, str, list[Triple]]]:
+    """Each page's graph; with ``outcome``, a page that fails to map is reported there and skipped."""
     for page in pages:
-        g, triples = page_triples(page, base, wiki)
+        try:
+            g, triples = page_triples(page, base, wiki)
+        except Exception as e:
+            if outcome is None:
+                raise
+            outcome.errors.append(unexpected(e, page.name, "map"))
+            continue
         yield page, g, triples
 
 
@@ -209,7 +231,11 @@ def checked_graphs(
 ) -> Iterator[tuple[Page, str, list[Triple]]]:
     """Validate each page graph on the way through; under ``strict`` drop those that fail."""
     for page, g, triples in graphs:
-        report = validate_page(page, triples, engine, shapes)
+        try:
+            report = validate_page(page, triples, engine, shapes)
+        except Exception as e:  # one page never stops a run
+            outcome.errors.append(unexpected(e, page.name, "validate"))
+            continue
         outcome.report.extend(report)
         if not report.conforms(strict):
             if strict:
@@ -245,7 +271,7 @@ def convert(
         raise UsageError("give both --subject and --object, or neither")
     outcome = Outcome()
     graphs: Iterable[tuple[Page, str, list[Triple]]] = page_graphs(
-        parse_pages(find_pages(paths, glob), subject, object, outcome), base, wiki
+        parse_pages(find_pages(paths, glob), subject, object, outcome), base, wiki, outcome
     )
     if validate:
         graphs = checked_graphs(graphs, outcome, strict, shapes=shapes)
@@ -288,7 +314,9 @@ def validate_inputs(
         if raw == "-":
             if not input_format:
                 raise UsageError("reading stdin needs its format: give -i/--input-format")
-            data = (stdin or open(0, "rb")).read()
+            from .limits import get
+
+            data = (stdin or open(0, "rb")).read(get("MAX_RDF_BYTES") + 1)  # one byte over: refused by read_rdf
             try:
                 quads = read_rdf(data, choose_rdf_format(input_format, None), "<stdin>")
             except EvidenceGraphError as e:
@@ -307,9 +335,12 @@ def validate_inputs(
         except EvidenceGraphError as e:
             outcome.errors.append(e)
             continue
+        except Exception as e:  # one input never stops a run
+            outcome.errors.append(DataError(str(unexpected(e, str(path), "read", "the data"))))
+            continue
         _validate_rdf(quads, str(path), outcome, engine, shapes)
-    for _ in checked_graphs(page_graphs(parse_pages(pages, subject, object, outcome), base), outcome, engine=engine,
-                            shapes=shapes):
+    for _ in checked_graphs(page_graphs(parse_pages(pages, subject, object, outcome), base, None, outcome), outcome,
+                            engine=engine, shapes=shapes):
         pass
     return outcome
 
@@ -319,13 +350,19 @@ def _validate_rdf(quads: list[Any], name: str, outcome: Outcome, engine: str = "
     from .loaders import to_rdflib
     from .shapes import validate_graph
 
-    report = validate_graph(to_rdflib(quads), engine) if shapes is None or not shapes.only else Report([], None, len(quads))
-    if shapes is not None:
-        from .usershapes import merge, validate_quads
+    try:
+        report = validate_graph(to_rdflib(quads), engine) if shapes is None or not shapes.only else Report([], None, len(quads))
+        if shapes is not None:
+            from .usershapes import merge, validate_quads
 
-        report.results = merge(report.results, validate_quads(shapes, quads))
+            report.results = merge(report.results, validate_quads(shapes, quads))
 
-        report.graph = None  # made again from the results
+            report.graph = None  # made again from the results
+    except ShapesError:
+        raise
+    except Exception as e:  # one input never stops a run
+        outcome.errors.append(DataError(str(unexpected(e, name, "validate", "the data"))))
+        return
     report.results = [r if r.file else _with_file(r, name) for r in report.results]
     outcome.report.extend(report)
 
@@ -475,6 +512,32 @@ def _unchanged(path: Path, store: "Store") -> bool:
     return store.has_checksum(checksum(data))
 
 
+def _guarded_work(job: _Job) -> _Done:
+    """:func:`_work` under the time limit per page; whatever the page does, a _Done (with its error)."""
+    from .limits import get, time_limit
+
+    try:
+        with time_limit(get("PAGE_SECONDS")):
+            return _work(job)
+    except Exception as e:  # one page never stops a run
+        err = unexpected(e, job.path, "process")
+        return _Done(job.name, job.path, job.rdf, error=(err.message, err.path, err.line))
+
+
+def _stopped(e: BaseException, outcome: IngestOutcome, pending: int) -> Interrupted:
+    """The one line for an ingest that stopped part way: why, and what the store kept."""
+    written = outcome.loaded + outcome.replaced + (e.written if isinstance(e, StoreError) else 0)
+    why = "interrupted" if isinstance(e, KeyboardInterrupt) else f"stopped: {e}"
+    return Interrupted(
+        f"{why}; {written} page{'s' if written != 1 else ''} written and kept whole ({outcome.loaded} loaded, "
+        f"{outcome.replaced} replaced, {outcome.unchanged} unchanged"
+        + (f", {e.written} of the batch that failed" if isinstance(e, StoreError) and e.written else "")
+        + "), the rest not written"
+        + (f" ({pending - (e.written if isinstance(e, StoreError) else 0)} read but not yet written)" if pending else "")
+        + "; run the same ingest again to load the rest (pages already written are skipped as unchanged)"
+    )
+
+
 def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
@@ -604,19 +667,24 @@ def ingest(
             flush()
 
     jobs = jobs or default_jobs()
-    pool = multiprocessing.get_context("fork").Pool(jobs) if jobs > 1 and len(first) > 1 else None
+    pool = multiprocessing.get_context("fork").Pool(jobs, worker_init) if jobs > 1 and len(first) > 1 else None
     # Backpressure: at most this many pages are in flight (being worked on, or
     # done and waiting for the store), or the workers, faster than the store,
     # would pile every page's N-Quads up in this process's memory.
     window = threading.BoundedSemaphore(max(2 * batch_size, 64))
+    stop = threading.Event()  # set when the run fails or is interrupted: the feeder must not wait on
 
     def feed() -> Iterator[_Job]:
         for job in todo:
-            window.acquire()
+            while not window.acquire(timeout=0.1):
+                if stop.is_set():
+                    return
+            if stop.is_set():
+                return
             yield job
 
     try:
-        results = pool.imap(_work, feed(), chunksize=8) if pool else map(_work, todo)
+        results = pool.imap(_guarded_work, feed(), chunksize=8) if pool else map(_guarded_work, todo)
         for done in results:
             if pool:
                 window.release()
@@ -628,8 +696,12 @@ def ingest(
                 flush(then_wait=True)  # the pages so far first: one writer, in order
                 try:
                     load_rdf_pages(Path(done.path), store, outcome)
+                except StoreError:
+                    raise
                 except EvidenceGraphError as e:
                     outcome.errors.append(e)
+                except Exception as e:  # one input never stops a run
+                    outcome.errors.append(DataError(str(unexpected(e, done.path, "load", "the data"))))
                 continue
             if done.error:
                 outcome.errors.append(PageError(*done.error))
@@ -644,7 +716,25 @@ def ingest(
                 continue
             accept(done)
         flush(then_wait=True)
+    except BaseException as e:
+        stop.set()
+        with sigint_ignored():
+            if pool:
+                pool.terminate()  # the workers end now; the pages they were on are not written
+                pool.join()
+                pool = None
+            try:  # a write under way finishes (a page is written whole), and is counted
+                wait()
+            except StoreError as failed:
+                e = failed if not isinstance(e, StoreError) else e
+            except Exception:  # noqa: BLE001 - the first error is the one to report
+                pass
+            writer.shutdown(wait=True)
+        if isinstance(e, (KeyboardInterrupt, StoreError)):
+            raise _stopped(e, outcome, len(batch)) from None
+        raise
     finally:
+        stop.set()
         writer.shutdown(wait=True)
         if pool:
             pool.close()
@@ -676,7 +766,7 @@ def load_rdf_pages(path: Path, store: "Store", outcome: IngestOutcome) -> None:
     if not graphs:
         raise DataError(f"{path}: no named graphs; ingest loads page graphs (export with -f nq, trig or jsonld)")
     items = sorted(graphs.items())
-    replace = {g for g, _ in items if store.checksum_of(g) is not None}
+    replace = {g for g, _ in items if store.has_graph(g)}  # a graph without a page's checksum too
     outcome.quads += store.replace_pages(items, replace)
     from .storecheck import check_store
 

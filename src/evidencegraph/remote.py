@@ -37,8 +37,8 @@ from .store import EG, PageInfo, Store, check_query
 TIMEOUT = 300.0  # seconds without a byte from the server
 _RESULTS = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
-_PAGES = (
-    f"SELECT ?g ?checksum ?name WHERE {{ GRAPH ?g {{ ?g <{EG}checksum> ?checksum "
+_PAGES = (  # every named graph: a page has a checksum, a graph loaded from foreign RDF may not
+    f"SELECT ?g ?checksum ?name WHERE {{ GRAPH ?g {{ OPTIONAL {{ ?g <{EG}checksum> ?checksum }} "
     f"OPTIONAL {{ ?g <{EG}fileName> ?name }} }} }}"
 )
 _MASK = re.compile(  # strings, IRIs and comments: where keywords and braces do not count
@@ -195,8 +195,12 @@ class RemoteStore(Store):
     def _put_graphs(self, graphs: Sequence[tuple[str, bytes]]) -> None:
         """Replace each graph with the given N-Triples: a PUT each, or one SPARQL Update."""
         if self.gsp_url:
-            for g, ntriples in graphs:
-                self._send("PUT", self._graph_url(g), ntriples, {"Content-Type": _NTRIPLES}, "graph store write")
+            for i, (g, ntriples) in enumerate(graphs):
+                try:
+                    self._send("PUT", self._graph_url(g), ntriples, {"Content-Type": _NTRIPLES}, "graph store write")
+                except StoreError as e:
+                    e.written = i  # each PUT is whole: the ones before this one are on the server
+                    raise
             return
         parts = [f"DROP SILENT GRAPH {_iri(g)} ; INSERT DATA {{ GRAPH {_iri(g)} {{ {nt.decode('utf-8')} }} }}" for g, nt in graphs]
         if parts:
@@ -263,9 +267,10 @@ class RemoteStore(Store):
         """The pages on the server by graph IRI, with their file names and checksums."""
         found: dict[str, PageInfo] = {}
         for row in self._select(_PAGES):
-            g, name = row["g"], row["name"]
-            if isinstance(g, ox.NamedNode):
-                found[g.value] = PageInfo(g.value, name.value if name is not None else "", row["checksum"].value)
+            g, name, checksum = row["g"], row["name"], row["checksum"]
+            if isinstance(g, ox.NamedNode) and (checksum is not None or g.value not in found):
+                found[g.value] = PageInfo(g.value, name.value if name is not None else "",
+                                          checksum.value if checksum is not None else "")
         return found
 
     def has_checksum(self, checksum: str) -> bool:

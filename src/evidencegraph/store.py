@@ -29,6 +29,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .errors import QueryError, StoreError
+from .guard import one_line
 from .formats import RdfFormat
 from .revisions import History, NewRevision
 from .sparqlcheck import check_query as check_query  # SERVICE and LOAD refused (callers import it from here)
@@ -88,6 +89,8 @@ class Store:
         else:
             try:
                 info = json.loads(marker.read_text())
+                if not isinstance(info, dict):
+                    raise ValueError("not a JSON object")
             except (OSError, ValueError) as e:
                 raise StoreError(f"{marker} is damaged ({e}); restore it or start a new store") from None
             if info.get("format") == 1:
@@ -109,6 +112,9 @@ class Store:
                 self.db = ox.Store(str(db))
         except OSError as e:
             raise StoreError(f"cannot open the store at {path} ({e})") from None
+        except RuntimeError as e:  # RocksDB: "Corruption: …"
+            raise StoreError(f"the store at {path} is damaged ({one_line(e, 160)}); restore it from a backup, "
+                             "or start a new store and ingest the pages (or an export) again") from None
         self.read_only = read_only
         self.history: History | None = History(path, read_only)
         self.recovered: list[str] = []
@@ -203,7 +209,12 @@ class Store:
     # --- pages ---------------------------------------------------------------
 
     def pages(self) -> dict[str, PageInfo]:
-        """The pages in the store by graph IRI, with their file names and checksums."""
+        """The pages in the store by graph IRI, with their file names and checksums.
+
+        A named graph loaded from RDF without a page's checksum (an N-Quads file
+        not made by evidencegraph) is listed too, with an empty name and checksum,
+        so that it can be seen and removed.
+        """
         found: dict[str, PageInfo] = {}
         names = {
             q.graph_name.value: str(q.object.value)  # type: ignore[union-attr]
@@ -214,6 +225,9 @@ class Store:
             g = q.graph_name
             if isinstance(g, ox.NamedNode) and q.subject == g:
                 found[g.value] = PageInfo(g.value, names.get(g.value, ""), str(q.object.value))  # type: ignore[union-attr]
+        for g in self.db.named_graphs():
+            if isinstance(g, ox.NamedNode) and g.value not in found:
+                found[g.value] = PageInfo(g.value, names.get(g.value, ""), "")
         return found
 
     def has_checksum(self, checksum: str) -> bool:
@@ -300,6 +314,8 @@ class Store:
             raise syntax_error(e, sparql) from None
         except OSError as e:
             raise QueryError(f"the query failed: {e}") from None
+        except RuntimeError as e:
+            raise query_failed(e, self.location) from None
 
     # --- export --------------------------------------------------------------
 
@@ -335,6 +351,16 @@ class Store:
         """The union of the page graphs (the default graph), or one page graph, as triples."""
         source = ox.NamedNode(graph) if graph else ox.DefaultGraph()
         return (q.triple for q in self.db.quads_for_pattern(None, None, None, source))
+
+
+def query_failed(e: RuntimeError, location: str) -> StoreError:
+    """A query that failed while running (pyoxigraph raises RuntimeError): a damaged database, or a
+    SERVICE that answered with something that is not SPARQL results."""
+    if str(e).startswith(("Corruption", "IO error")):
+        return StoreError(f"the store at {location} is damaged ({one_line(e, 160)}); restore it from a backup, "
+                          "or start a new store and ingest the pages again")
+    return StoreError(f"the query failed ({one_line(e, 160)}); if it uses SERVICE, the service sent an answer that "
+                      "cannot be read: check it")
 
 
 def _drop_pages(graphs: Sequence[str]) -> str:
