@@ -17,6 +17,15 @@ Location: ``--store http(s)://host:port/`` (the server's base URL), with
 ``query``, ``update`` and ``store``, and ``EVIDENCEGRAPH_USER`` /
 ``EVIDENCEGRAPH_PASSWORD`` (basic or digest) or ``EVIDENCEGRAPH_TOKEN``
 (bearer) for credentials.
+
+A server may cap its answers (Virtuoso's ``ResultSetMaxRows``, 10,000 rows by
+default) without saying so in the results.  Nothing here trusts an answer
+that could have been cut: a result is complete when it is shorter than a row
+count the server has been seen to send whole (a probe of generated rows, see
+``_complete``); the store's own reads (pages, export, statistics) split a
+longer one into parts by a hash of their key until each part is provably
+whole, and a query's answer that may have been cut is an error that names
+the cap.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -37,10 +47,14 @@ from .store import EG, PageInfo, Store, check_query
 TIMEOUT = 300.0  # seconds without a byte from the server
 _RESULTS = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
-_PAGES = (
-    f"SELECT ?g ?checksum ?name WHERE {{ GRAPH ?g {{ ?g <{EG}checksum> ?checksum "
-    f"OPTIONAL {{ ?g <{EG}fileName> ?name }} }} }}"
-)
+# A page graph: the graph named by its page node.  (?page and ?g apart, with a FILTER: Virtuoso 7
+# answers GRAPH ?g { ?g eg:checksum ?c } with the graphs of every node that has a checksum.)
+PAGE_GRAPH = f"GRAPH ?g {{ ?page a <{EG}Page> FILTER (?page = ?g) }}"
+_PAGES = f"GRAPH ?g {{ ?page a <{EG}Page> ; <{EG}checksum> ?checksum OPTIONAL {{ ?page <{EG}fileName> ?name }} FILTER (?page = ?g) }}"
+_SPO_KEY = 'CONCAT(COALESCE(STR(?s), ""), " ", STR(?p), " ", COALESCE(STR(?o), ""))'  # a blank node: ""
+UPDATE_BYTES = 2_000_000  # per SPARQL Update request (Virtuoso refuses a string session over 10 MB)
+UPDATE_TRIPLES = 2_000  # per request (Virtuoso: "SQ199 code vector exceeded" at ~40 pages of ~150)
+_PROBE_MIN = 1_000  # rows asked of the server the first time it has to show it sends an answer whole
 _MASK = re.compile(  # strings, IRIs and comments: where keywords and braces do not count
     r'"""(?:[^"\\]|\\.|"(?!""))*"""'
     r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
@@ -59,6 +73,8 @@ class RemoteStore(Store):
     embedded database, ``db``, behind it).
     """
 
+    page_graph_pattern = PAGE_GRAPH  # binds ?g to each page graph (stats counts over these only)
+
     def __init__(  # no super().__init__(): there is nothing on disk to open
         self,
         location: str,
@@ -75,13 +91,19 @@ class RemoteStore(Store):
         self.gsp_url = gsp_url
         self.read_only = False
         self.recovered: list[str] = []
+        self.written = 0  # pages written by this process, for the message when a write fails
+        self._whole = 0  # an answer shorter than this is complete: the server has sent this many rows
+        self._cap: int | None = None  # the server's row cap, once seen
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         handlers: list[urllib.request.BaseHandler] = []
         if user is not None:
+            # Credentials go out when the server asks (401 with a challenge), Basic or Digest as it
+            # says; Basic ones are then sent up front (see _BasicAuth).  Sent up front before any
+            # challenge, Basic credentials make a Digest server (Virtuoso) refuse with a bare 401.
             passwords = urllib.request.HTTPPasswordMgrWithPriorAuth()
             for url in {query_url, update_url, gsp_url or update_url}:
-                passwords.add_password(None, url, user, password or "", is_authenticated=True)
-            handlers = [urllib.request.HTTPBasicAuthHandler(passwords), urllib.request.HTTPDigestAuthHandler(passwords)]
+                passwords.add_password(None, url, user, password or "", is_authenticated=False)
+            handlers = [_BasicAuth(passwords), urllib.request.HTTPDigestAuthHandler(passwords)]
         self._opener = urllib.request.build_opener(*handlers)
 
     @classmethod
@@ -154,12 +176,29 @@ class RemoteStore(Store):
         return self._open("POST", self.query_url, form,
                           {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}, "query")
 
-    def _select(self, sparql: str) -> Any:
+    def _select_bytes(self, sparql: str) -> tuple[bytes, str]:
+        """A SELECT or ASK answer as sent (bytes, media type); notes a row cap the server declares."""
         with self._post_query(sparql, _RESULTS) as response:
-            return _parse_results(_read(response, self.query_url), response.headers.get_content_type(), self.query_url)
+            declared = response.headers.get("X-SPARQL-MaxRows")  # Virtuoso, when an answer reaches its cap
+            if declared and declared.isdigit() and int(declared) > 0:
+                self._cap = min(int(declared), self._cap or int(declared))
+            return _read(response, self.query_url), response.headers.get_content_type()
+
+    def _rows(self, sparql: str) -> list[Any]:
+        data, media_type = self._select_bytes(sparql)
+        return list(_parse_results(data, media_type, self.query_url))
+
+    def _select(self, sparql: str) -> Any:
+        """A SELECT's solutions (or an ASK's boolean), checked whole: see _check_whole."""
+        data, media_type = self._select_bytes(sparql)
+        results = _parse_results(data, media_type, self.query_url)
+        if isinstance(results, ox.QueryBoolean):
+            return results
+        self._check_whole(sum(1 for _ in results), "rows")
+        return _parse_results(data, media_type, self.query_url)
 
     def _construct(self, sparql: str) -> Iterator[ox.Triple]:
-        """The triples of a CONSTRUCT, streamed from the server."""
+        """The triples of a CONSTRUCT, streamed from the server (not checked against a cap)."""
         with self._post_query(sparql, f"{_NTRIPLES}, text/turtle;q=0.9, application/rdf+xml;q=0.8") as response:
             media_type = response.headers.get_content_type()
             fmt = ox.RdfFormat.from_media_type(media_type)
@@ -173,6 +212,56 @@ class RemoteStore(Store):
                 raise StoreError(f"{self.query_url} sent RDF that does not parse ({e}); check the server") from None
             except (OSError, http.client.HTTPException) as e:
                 raise StoreError(f"the connection to {self.query_url} broke ({e}); try again") from None
+
+    # --- answers that a row cap could have cut -------------------------------------
+
+    def _complete(self, n: int) -> bool:
+        """Whether an answer of ``n`` rows (or triples) is whole: shorter than the server's row cap.
+
+        A server does not say in its results that it cut them, so the first answer
+        that is not known to be short enough is followed by a probe: a query of at
+        least ``2n + 2`` generated rows (``VALUES`` of digits).  If they all come
+        back, answers shorter than that are whole; if fewer do, that is the cap.
+        """
+        if n == 0 or n < self._whole:
+            return True
+        if self._cap is not None:
+            return n < self._cap
+        want = max(2 * n + 2, _PROBE_MIN)
+        digits = len(str(want))
+        head = " ".join(f"?d{i}" for i in range(digits))
+        values = " ".join(f"VALUES ?d{i} {{ 0 1 2 3 4 5 6 7 8 9 }}" for i in range(digits))
+        got = len(self._rows(f"SELECT {head} WHERE {{ {values} }} LIMIT {want}"))
+        if got >= want:
+            self._whole = got
+            return n < got
+        if got == 0:
+            raise StoreError(f"{self.query_url} answers no rows to a query of generated rows (VALUES), so "
+                             "whether it cuts answers cannot be told; check EVIDENCEGRAPH_QUERY_URL")
+        self._cap = got
+        return n < got
+
+    def _check_whole(self, n: int, what: str) -> None:
+        """:raises StoreError: an answer of ``n`` rows the server's cap may have cut."""
+        if not self._complete(n):
+            raise StoreError(
+                f"{self.query_url} answers at most {self._cap} {what} (a row cap such as Virtuoso's "
+                f"ResultSetMaxRows = {self._cap}); this answer has {n} and may be cut: page the query "
+                "with LIMIT and OFFSET, or raise the server's cap"
+            )
+
+    def _select_all(self, head: str, where: str, key: str, prefix: str = "") -> list[Any]:
+        """Every row of ``SELECT head WHERE { where }``, in parts by the MD5 of ``key`` while one may be cut.
+
+        :raises StoreError: a part of over a cap's worth of rows with one key (16^5 parts deep).
+        """
+        narrowed = f'{where} FILTER (STRSTARTS(MD5({key}), "{prefix}"))' if prefix else where
+        rows = self._rows(f"SELECT {head} WHERE {{ {narrowed} }}")
+        if self._complete(len(rows)):
+            return rows
+        if len(prefix) >= 5:
+            self._check_whole(len(rows), "rows")
+        return [row for digit in "0123456789abcdef" for row in self._select_all(head, where, key, prefix + digit)]
 
     def _update(self, sparql: str) -> None:
         self._send("POST", self.update_url, urllib.parse.urlencode({"update": sparql}).encode("utf-8"),
@@ -193,14 +282,24 @@ class RemoteStore(Store):
     # --- writes ------------------------------------------------------------------
 
     def _put_graphs(self, graphs: Sequence[tuple[str, bytes]]) -> None:
-        """Replace each graph with the given N-Triples: a PUT each, or one SPARQL Update."""
-        if self.gsp_url:
-            for g, ntriples in graphs:
-                self._send("PUT", self._graph_url(g), ntriples, {"Content-Type": _NTRIPLES}, "graph store write")
-            return
-        parts = [f"DROP SILENT GRAPH {_iri(g)} ; INSERT DATA {{ GRAPH {_iri(g)} {{ {nt.decode('utf-8')} }} }}" for g, nt in graphs]
-        if parts:
-            self._update(" ;\n".join(parts))
+        """Replace each graph with the given N-Triples: a PUT each, or SPARQL Updates of a few pages each.
+
+        :raises StoreError: a write fails; the message says how many pages this process wrote before.
+        """
+        try:
+            if self.gsp_url:
+                for g, ntriples in graphs:
+                    self._send("PUT", self._graph_url(g), ntriples, {"Content-Type": _NTRIPLES}, "graph store write")
+                    self.written += 1
+                return
+            for part in _update_batches(graphs):
+                self._update(" ;\n".join(
+                    f"DROP SILENT GRAPH {_iri(g)} ; INSERT DATA {{ GRAPH {_iri(g)} {{ {nt.decode('utf-8')} }} }}"
+                    for g, nt in part))
+                self.written += len(part)
+        except StoreError as e:
+            raise StoreError(f"{e} ({self.written} pages written before it, each whole: "
+                             "run the same command again to write the rest)") from None
 
     def write_batch(self, pages: Sequence[tuple[str, bytes, bytes]], replace: Sequence[str] = ()) -> None:
         """Write page graphs, given as UTF-8 N-Quads and the same triples as N-Triples.
@@ -220,8 +319,9 @@ class RemoteStore(Store):
         if self.gsp_url:
             for g in names:
                 self._send("DELETE", self._graph_url(g), None, {}, "graph store write", missing_ok=True)
-        elif names:
-            self._update(" ; ".join(f"DROP SILENT GRAPH {_iri(g)}" for g in names))
+        else:
+            for i in range(0, len(names), 100):
+                self._update(" ; ".join(f"DROP SILENT GRAPH {_iri(g)}" for g in names[i:i + 100]))
         return len(names)
 
     @property
@@ -237,7 +337,8 @@ class RemoteStore(Store):
         raise StoreError("a remote store has no embedded database")
 
     def __len__(self) -> int:
-        rows = list(self._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"))
+        """The number of quads in the page graphs."""
+        rows = self._rows(f"SELECT (COUNT(*) AS ?n) WHERE {{ {PAGE_GRAPH} GRAPH ?g {{ ?s ?p ?o }} }}")
         return int(rows[0]["n"].value) if rows else 0
 
     def flush(self) -> None:
@@ -255,9 +356,9 @@ class RemoteStore(Store):
     # --- pages -------------------------------------------------------------------
 
     def pages(self) -> dict[str, PageInfo]:
-        """The pages on the server by graph IRI, with their file names and checksums."""
+        """The pages on the server by graph IRI, with their file names and checksums (all of them)."""
         found: dict[str, PageInfo] = {}
-        for row in self._select(_PAGES):
+        for row in self._select_all("?g ?checksum ?name", _PAGES, "STR(?g)"):
             g, name = row["g"], row["name"]
             if isinstance(g, ox.NamedNode):
                 found[g.value] = PageInfo(g.value, name.value if name is not None else "", row["checksum"].value)
@@ -266,7 +367,7 @@ class RemoteStore(Store):
     def checksum_of(self, graph: str) -> str | None:
         """The checksum of one page on the server, or None."""
         g = str(ox.NamedNode(graph))
-        for row in self._select(f"SELECT ?c WHERE {{ GRAPH {g} {{ {g} <{EG}checksum> ?c }} }} LIMIT 1"):
+        for row in self._rows(f"SELECT ?c WHERE {{ GRAPH {g} {{ {g} <{EG}checksum> ?c }} }} LIMIT 1"):
             return str(row["c"].value)
         return None
 
@@ -286,6 +387,7 @@ class RemoteStore(Store):
         serialised RDF terms.  ``union`` is the server's business.
 
         :raises QueryError: a syntax error, SERVICE when not allowed, or a query the server refuses.
+        :raises StoreError: an answer the server's row cap may have cut (see _complete).
         """
         check_query(sparql, allow_service)
         if not allow_service:  # parse locally; with SERVICE allowed that could fetch, so leave it to the server
@@ -297,30 +399,89 @@ class RemoteStore(Store):
             sparql = bind_values(sparql, substitutions)
         if query_form(sparql) in ("CONSTRUCT", "DESCRIBE"):
             graph = ox.Store()
-            graph.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self._construct(sparql))
+            sent = 0
+            for t in self._construct(sparql):
+                graph.add(ox.Quad(t.subject, t.predicate, t.object))
+                sent += 1
+            self._check_whole(sent, "triples")
             return graph.query("CONSTRUCT WHERE { ?s ?p ?o }")  # a real QueryTriples, each triple once
         return self._select(sparql)
 
     # --- export ------------------------------------------------------------------
 
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
-        """The quads of every page graph (or of one), graph by graph, each sorted."""
+        """The quads of every page graph (or of one), graph by graph, each sorted; all of them."""
         for g in [graph] if graph else sorted(self.pages()):
             name = ox.NamedNode(g)
-            triples = self._construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {name} {{ ?s ?p ?o }} }}")
-            for t in sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object))):
-                yield ox.Quad(t.subject, t.predicate, t.object, name)
+            rows = self._select_all("?s ?p ?o", f"GRAPH {name} {{ ?s ?p ?o }}", _SPO_KEY)
+            triples = sorted(((r["s"], r["p"], _canonical(r["o"])) for r in rows), key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+            for s, p, o in triples:
+                yield ox.Quad(s, p, o, name)
 
     def has_graph(self, graph: str) -> bool:
         return bool(self._select(f"ASK {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"))
 
     def union_triples(self, graph: str | None = None) -> Iterable[ox.Triple]:
-        """The union of the page graphs (or one graph), each triple once, whatever the server's default graph."""
+        """The union of the page graphs (or one graph), each triple once, whatever the server's default graph.
+
+        Read graph by graph (each provably whole) into a temporary store on disk,
+        which keeps each triple once.
+        """
         if graph:
-            where = f"GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }}"
-        else:
-            where = f"GRAPH ?g {{ ?g <{EG}checksum> ?c }} GRAPH ?g {{ ?s ?p ?o }}"
-        return self._construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {where} }} }}")
+            yield from (q.triple for q in self.quads(graph))
+            return
+        with tempfile.TemporaryDirectory(prefix="evidencegraph-union-") as folder:
+            union = ox.Store(folder)
+            for g in sorted(self.pages()):
+                union.extend(ox.Quad(q.subject, q.predicate, q.object) for q in self.quads(g))
+            yield from (q.triple for q in union.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+            del union
+
+
+_BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
+_BOOLEANS = {"1": "true", "0": "false"}
+
+
+def _canonical(term: Any) -> Any:
+    """A boolean literal in its canonical form (Virtuoso keeps booleans as numbers and sends "0"^^xsd:boolean).
+
+    >>> _canonical(ox.Literal("0", datatype=_BOOLEAN)).value
+    'false'
+    """
+    if isinstance(term, ox.Literal) and term.datatype == _BOOLEAN and term.value in _BOOLEANS:
+        return ox.Literal(_BOOLEANS[term.value], datatype=_BOOLEAN)
+    return term
+
+
+def _update_batches(graphs: Sequence[tuple[str, bytes]]) -> Iterator[Sequence[tuple[str, bytes]]]:
+    """Pages in runs that one SPARQL Update request can carry (UPDATE_BYTES, UPDATE_TRIPLES); a bigger page alone."""
+    run: list[tuple[str, bytes]] = []
+    size = triples = 0
+    for g, nt in graphs:
+        n = nt.count(b"\n")
+        if run and (size + len(nt) > UPDATE_BYTES or triples + n > UPDATE_TRIPLES):
+            yield run
+            run, size, triples = [], 0, 0
+        run.append((g, nt))
+        size += len(nt)
+        triples += n
+    if run:
+        yield run
+
+
+class _BasicAuth(urllib.request.HTTPBasicAuthHandler):
+    """Basic credentials in answer to a Basic challenge, and up front once they have worked.
+
+    (The standard handler marks a URL authenticated after any success, a Digest one too,
+    and would then send Basic credentials to a Digest server.)
+    """
+
+    def http_response(self, req: urllib.request.Request, response: Any) -> Any:
+        if (req.get_header("Authorization") or "").startswith("Basic "):
+            return super().http_response(req, response)
+        return response
+
+    https_response = http_response
 
 
 def _iri(iri: str) -> str:
