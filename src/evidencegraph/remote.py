@@ -194,6 +194,11 @@ class RemoteStore(Store):
         results = _parse_results(data, media_type, self.query_url)
         if isinstance(results, ox.QueryBoolean):
             return results
+        if query_form(sparql) == "ASK":  # Virtuoso 7 answers ASK with a row: ?__ASK_RETVAL 1 or 0
+            values = [t for row in results for t in row if t is not None]
+            truth = bool(values) and str(values[0].value) in ("1", "true")
+            return ox.parse_query_results(b'{"head":{},"boolean":%s}' % (b"true" if truth else b"false"),
+                                          ox.QueryResultsFormat.JSON)
         self._check_whole(sum(1 for _ in results), "rows")
         return _parse_results(data, media_type, self.query_url)
 
@@ -294,7 +299,7 @@ class RemoteStore(Store):
                 return
             for part in _update_batches(graphs):
                 self._update(" ;\n".join(
-                    f"DROP SILENT GRAPH {_iri(g)} ; INSERT DATA {{ GRAPH {_iri(g)} {{ {nt.decode('utf-8')} }} }}"
+                    f"DROP SILENT GRAPH {_iri(g)} ; INSERT DATA {{ GRAPH {_iri(g)} {{ {_decimals(nt)} }} }}"
                     for g, nt in part))
                 self.written += len(part)
         except StoreError as e:
@@ -451,6 +456,18 @@ def _canonical(term: Any) -> Any:
     if isinstance(term, ox.Literal) and term.datatype == _BOOLEAN and term.value in _BOOLEANS:
         return ox.Literal(_BOOLEANS[term.value], datatype=_BOOLEAN)
     return term
+
+
+_INTEGRAL_DECIMAL = re.compile(r'(?<!\\)"(-?[0-9]+)"\^\^<http://www\.w3\.org/2001/XMLSchema#decimal>')
+
+
+def _decimals(ntriples: bytes) -> str:
+    """N-Triples for SPARQL Update, integral decimals written ``"1.0"``: Virtuoso makes ``"1"^^xsd:decimal`` an integer.
+
+    >>> _decimals(b'<a> <b> "1"^^<http://www.w3.org/2001/XMLSchema#decimal> .')
+    '<a> <b> "1.0"^^<http://www.w3.org/2001/XMLSchema#decimal> .'
+    """
+    return _INTEGRAL_DECIMAL.sub(r'"\1.0"^^<http://www.w3.org/2001/XMLSchema#decimal>', ntriples.decode("utf-8"))
 
 
 def _update_batches(graphs: Sequence[tuple[str, bytes]]) -> Iterator[Sequence[tuple[str, bytes]]]:
