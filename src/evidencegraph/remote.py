@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import re
 import tempfile
 import urllib.error
 import urllib.parse
@@ -42,7 +41,10 @@ from typing import Any, Iterable, Iterator, Sequence
 import pyoxigraph as ox
 
 from .errors import QueryError, StoreError
+from .sparqltext import bind_values, canonical, decimals, query_form, update_batches
 from .store import EG, PageInfo, Store, check_query
+
+__all__ = ["RemoteStore", "bind_values", "query_form"]
 
 TIMEOUT = 300.0  # seconds without a byte from the server
 _RESULTS = "application/sparql-results+json"
@@ -52,20 +54,7 @@ _NTRIPLES = "application/n-triples"
 PAGE_GRAPH = f"GRAPH ?g {{ ?page a <{EG}Page> FILTER (?page = ?g) }}"
 _PAGES = f"GRAPH ?g {{ ?page a <{EG}Page> ; <{EG}checksum> ?checksum OPTIONAL {{ ?page <{EG}fileName> ?name }} FILTER (?page = ?g) }}"
 _SPO_KEY = 'CONCAT(COALESCE(STR(?s), ""), " ", STR(?p), " ", COALESCE(STR(?o), ""))'  # a blank node: ""
-UPDATE_BYTES = 2_000_000  # per SPARQL Update request (Virtuoso refuses a string session over 10 MB)
-UPDATE_TRIPLES = 2_000  # per request (Virtuoso: "SQ199 code vector exceeded" at ~40 pages of ~150)
 _PROBE_MIN = 1_000  # rows asked of the server the first time it has to show it sends an answer whole
-_MASK = re.compile(  # strings, IRIs and comments: where keywords and braces do not count
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*",
-)
-_PROLOGUE = re.compile(r"\s*(?:PREFIX\s+[^\s:]*:|BASE)\s*", re.IGNORECASE)
-
-
 class RemoteStore(Store):
     """Page graphs on a SPARQL 1.1 server, one named graph per page.
 
@@ -297,9 +286,9 @@ class RemoteStore(Store):
                     self._send("PUT", self._graph_url(g), ntriples, {"Content-Type": _NTRIPLES}, "graph store write")
                     self.written += 1
                 return
-            for part in _update_batches(graphs):
+            for part in update_batches(graphs):
                 self._update(" ;\n".join(
-                    f"DROP SILENT GRAPH {_iri(g)} ; INSERT DATA {{ GRAPH {_iri(g)} {{ {_decimals(nt)} }} }}"
+                    f"DROP SILENT GRAPH {_iri(g)} ; INSERT DATA {{ GRAPH {_iri(g)} {{ {decimals(nt)} }} }}"
                     for g, nt in part))
                 self.written += len(part)
         except StoreError as e:
@@ -419,7 +408,7 @@ class RemoteStore(Store):
         for g in [graph] if graph else sorted(self.pages()):
             name = ox.NamedNode(g)
             rows = self._select_all("?s ?p ?o", f"GRAPH {name} {{ ?s ?p ?o }}", _SPO_KEY)
-            triples = sorted(((r["s"], r["p"], _canonical(r["o"])) for r in rows), key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+            triples = sorted(((r["s"], r["p"], canonical(r["o"])) for r in rows), key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
             for s, p, o in triples:
                 yield ox.Quad(s, p, o, name)
 
@@ -441,49 +430,6 @@ class RemoteStore(Store):
                 union.extend(ox.Quad(q.subject, q.predicate, q.object) for q in self.quads(g))
             yield from (q.triple for q in union.quads_for_pattern(None, None, None, ox.DefaultGraph()))
             del union
-
-
-_BOOLEAN = ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")
-_BOOLEANS = {"1": "true", "0": "false"}
-
-
-def _canonical(term: Any) -> Any:
-    """A boolean literal in its canonical form (Virtuoso keeps booleans as numbers and sends "0"^^xsd:boolean).
-
-    >>> _canonical(ox.Literal("0", datatype=_BOOLEAN)).value
-    'false'
-    """
-    if isinstance(term, ox.Literal) and term.datatype == _BOOLEAN and term.value in _BOOLEANS:
-        return ox.Literal(_BOOLEANS[term.value], datatype=_BOOLEAN)
-    return term
-
-
-_INTEGRAL_DECIMAL = re.compile(r'(?<!\\)"(-?[0-9]+)"\^\^<http://www\.w3\.org/2001/XMLSchema#decimal>')
-
-
-def _decimals(ntriples: bytes) -> str:
-    """N-Triples for SPARQL Update, integral decimals written ``"1.0"``: Virtuoso makes ``"1"^^xsd:decimal`` an integer.
-
-    >>> _decimals(b'<a> <b> "1"^^<http://www.w3.org/2001/XMLSchema#decimal> .')
-    '<a> <b> "1.0"^^<http://www.w3.org/2001/XMLSchema#decimal> .'
-    """
-    return _INTEGRAL_DECIMAL.sub(r'"\1.0"^^<http://www.w3.org/2001/XMLSchema#decimal>', ntriples.decode("utf-8"))
-
-
-def _update_batches(graphs: Sequence[tuple[str, bytes]]) -> Iterator[Sequence[tuple[str, bytes]]]:
-    """Pages in runs that one SPARQL Update request can carry (UPDATE_BYTES, UPDATE_TRIPLES); a bigger page alone."""
-    run: list[tuple[str, bytes]] = []
-    size = triples = 0
-    for g, nt in graphs:
-        n = nt.count(b"\n")
-        if run and (size + len(nt) > UPDATE_BYTES or triples + n > UPDATE_TRIPLES):
-            yield run
-            run, size, triples = [], 0, 0
-        run.append((g, nt))
-        size += len(nt)
-        triples += n
-    if run:
-        yield run
 
 
 class _BasicAuth(urllib.request.HTTPBasicAuthHandler):
@@ -526,45 +472,3 @@ def _parse_results(data: bytes, media_type: str, url: str) -> Any:
 def _first_line(body: bytes, limit: int = 200) -> str:
     text = " ".join(body.decode("utf-8", "replace").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _masked(sparql: str) -> str:
-    """The query with strings, IRIs and comments blanked out, offsets kept."""
-    return _MASK.sub(lambda m: " " * len(m.group()), sparql)
-
-
-def query_form(sparql: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE.
-
-    >>> query_form("PREFIX ask: <http://x/> # CONSTRUCT\\nselect * { ?s ask:p 'ASK' }")
-    'SELECT'
-    """
-    masked = _masked(sparql)
-    pos = 0
-    while m := _PROLOGUE.match(masked, pos):
-        pos = m.end()
-    word = re.match(r"\s*(\w+)", masked[pos:])
-    return word.group(1).upper() if word else ""
-
-
-def bind_values(sparql: str, substitutions: dict[str, Any]) -> str:
-    """Bind variables to RDF terms with a ``VALUES`` block at the start of the query's WHERE clause.
-
-    The terms are serialised (N-Triples syntax, escaped), never pasted as raw text.
-
-    >>> bind_values("SELECT ?e WHERE { ?x <http://x/p> ?e }", {"e": ox.Literal('a" } #')})
-    'SELECT ?e WHERE { VALUES (?e) { ("a\\\\" } #") }  ?x <http://x/p> ?e }'
-    """
-    names, terms = [], []
-    for name, value in substitutions.items():
-        if not isinstance(value, (ox.NamedNode, ox.Literal)):
-            raise QueryError(f"parameter {name}: only IRIs and literals can be bound, not {value!r}")
-        names.append(str(ox.Variable(name)))
-        terms.append(str(value))
-    block = f" VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }} "
-    where = re.search(r"\bWHERE\s*\{", _masked(sparql), re.IGNORECASE)
-    if where is None:
-        where = re.search(r"\{", _masked(sparql))
-    if where is None:
-        raise QueryError("the query has no WHERE clause to bind parameters in")
-    return sparql[: where.end()] + block + sparql[where.end():]
