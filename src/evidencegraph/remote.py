@@ -55,6 +55,8 @@ PAGE_GRAPH = f"GRAPH ?g {{ ?page a <{EG}Page> FILTER (?page = ?g) }}"
 _PAGES = f"GRAPH ?g {{ ?page a <{EG}Page> ; <{EG}checksum> ?checksum OPTIONAL {{ ?page <{EG}fileName> ?name }} FILTER (?page = ?g) }}"
 _SPO_KEY = 'CONCAT(COALESCE(STR(?s), ""), " ", STR(?p), " ", COALESCE(STR(?o), ""))'  # a blank node: ""
 _PROBE_MIN = 1_000  # rows asked of the server the first time it has to show it sends an answer whole
+
+
 class RemoteStore(Store):
     """Page graphs on a SPARQL 1.1 server, one named graph per page.
 
