@@ -175,9 +175,12 @@ class RemoteStore(Store):
                 self._cap = min(int(declared), self._cap or int(declared))
             return _read(response, self.query_url), response.headers.get_content_type()
 
-    def _rows(self, sparql: str) -> list[Any]:
+    def _rows(self, sparql: str) -> list[dict[str, Any]]:
+        """A SELECT's rows as {variable: term} (not pyoxigraph's solutions, which no other thread may free)."""
         data, media_type = self._select_bytes(sparql)
-        return list(_parse_results(data, media_type, self.query_url))
+        results = _parse_results(data, media_type, self.query_url)
+        names = [v.value for v in results.variables]
+        return [{n: row[n] for n in names if row[n] is not None} for row in results]
 
     def _select(self, sparql: str) -> Any:
         """A SELECT's solutions (or an ASK's boolean), checked whole: see _check_whole."""
@@ -190,7 +193,9 @@ class RemoteStore(Store):
             truth = bool(values) and str(values[0].value) in ("1", "true")
             return ox.parse_query_results(b'{"head":{},"boolean":%s}' % (b"true" if truth else b"false"),
                                           ox.QueryResultsFormat.JSON)
-        self._check_whole(sum(1 for _ in results), "rows")
+        n = sum(1 for _ in results)
+        del results  # no query solutions left in a frame an error keeps (pyoxigraph's are unsendable)
+        self._check_whole(n, "rows")
         return _parse_results(data, media_type, self.query_url)
 
     def _construct(self, sparql: str) -> Iterator[ox.Triple]:
@@ -246,13 +251,15 @@ class RemoteStore(Store):
                 "with LIMIT and OFFSET, or raise the server's cap"
             )
 
-    def _select_all(self, head: str, where: str, key: str, prefix: str = "") -> list[Any]:
-        """Every row of ``SELECT head WHERE { where }``, in parts by the MD5 of ``key`` while one may be cut.
+    def _select_all(self, head: str, where: str, key: str, prefix: str = "") -> list[tuple[Any, ...]]:
+        """Every row of ``SELECT head WHERE { where }`` as tuples of terms (in ``head``'s order), in parts by
+        the MD5 of ``key`` while one may be cut.
 
         :raises StoreError: a part of over a cap's worth of rows with one key (16^5 parts deep).
         """
         narrowed = f'{where} FILTER (STRSTARTS(MD5({key}), "{prefix}"))' if prefix else where
-        rows = self._rows(f"SELECT {head} WHERE {{ {narrowed} }}")
+        names = head.replace("?", "").split()
+        rows = [tuple(row.get(n) for n in names) for row in self._rows(f"SELECT {head} WHERE {{ {narrowed} }}")]
         if self._complete(len(rows)):
             return rows
         if len(prefix) >= 5:
@@ -354,10 +361,9 @@ class RemoteStore(Store):
     def pages(self) -> dict[str, PageInfo]:
         """The pages on the server by graph IRI, with their file names and checksums (all of them)."""
         found: dict[str, PageInfo] = {}
-        for row in self._select_all("?g ?checksum ?name", _PAGES, "STR(?g)"):
-            g, name = row["g"], row["name"]
+        for g, checksum, name in self._select_all("?g ?checksum ?name", _PAGES, "STR(?g)"):
             if isinstance(g, ox.NamedNode):
-                found[g.value] = PageInfo(g.value, name.value if name is not None else "", row["checksum"].value)
+                found[g.value] = PageInfo(g.value, name.value if name is not None else "", checksum.value)
         return found
 
     def checksum_of(self, graph: str) -> str | None:
@@ -410,7 +416,7 @@ class RemoteStore(Store):
         for g in [graph] if graph else sorted(self.pages()):
             name = ox.NamedNode(g)
             rows = self._select_all("?s ?p ?o", f"GRAPH {name} {{ ?s ?p ?o }}", _SPO_KEY)
-            triples = sorted(((r["s"], r["p"], canonical(r["o"])) for r in rows), key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+            triples = sorted(((s, p, canonical(o)) for s, p, o in rows), key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
             for s, p, o in triples:
                 yield ox.Quad(s, p, o, name)
 
