@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -186,6 +185,3 @@ def missing(kind: str) -> str | None:
         return NO_OXIGRAPH if OXIGRAPH is None else None
     return NO_VIRTUOSO if VIRTUOSO is None or ISQL is None else None
 
-
-def environ_without_settings() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("EVIDENCEGRAPH_")}
