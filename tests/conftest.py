@@ -16,10 +16,10 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def invoke(runner: CliRunner, *args: str, input: bytes | str | None = None):
+def invoke(runner: CliRunner, *args: str, input: bytes | str | None = None, env: dict[str, str] | None = None):
     from evidencegraph.cli import cli
 
-    return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+    return runner.invoke(cli, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
 
 
 def assert_isomorphic(expected, actual, what: str = "graph") -> None:

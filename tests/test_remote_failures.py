@@ -1,194 +1,232 @@
-"""A remote store that fails or dies in the middle of a large ingest: the ingest ends (exit 1) and says
-how many pages were written; it never hangs (before, the pool's join waited forever on the feeder
-thread, blocked on the backpressure semaphore).
+"""A remote store that cuts answers or fails: a server with a small row cap (Virtuoso's
+ResultSetMaxRows), a server killed mid-ingest, a server that answers 500, wrong credentials.
 
-Against a real `oxigraph serve`, through a real HTTP proxy that answers 500 after N writes, or
-killed while the ingest runs.
-"""
+Every command either gives everything or ends with exit 1 and one line that says what happened
+(the cap, how many pages were written); a re-run converges.  The ingests here use ``-j 1``: a
+failed remote write in the worker pool is another change's business (the ingest hang)."""
 
 from __future__ import annotations
 
+import base64
+import csv
 import http.client
-import os
-import re
-import subprocess
-import sys
+import io
 import threading
-import time
 import urllib.parse
 from contextlib import contextmanager
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pyoxigraph as ox
 import pytest
+from click.testing import CliRunner
 
-from conftest import HERE
-from test_remote import OXIGRAPH, free_port, needs_server
+from conftest import PAGES, invoke
+from servers import Server, missing, server_of
+from test_questions import EXPECTED
 
-sys.path.insert(0, str(HERE.parent / "benchmarks"))
-from generate import generate  # noqa: E402
+KINDS = ["oxigraph", "virtuoso"]
+CAP = 5  # rows: fewer than the pages (6), the quads of a page, the rows of most questions
 
-PAGES = 600  # more than the ingest keeps in flight (2 x batch size): the feeder thread waits on the store
-BATCH = 50
+
+def on(runner: CliRunner, srv: Server, *args: str):
+    return invoke(runner, *args, "--store", srv.url, env=srv.env)
+
+
+def export_nq(runner: CliRunner, store: str, env: dict[str, str] | None = None) -> set[str]:
+    result = invoke(runner, "export", "-f", "nq", "--store", store, env=env)
+    assert result.exit_code == 0, result.output
+    return {ln for ln in result.stdout.splitlines() if ln}
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("failures") / "local"
+    assert invoke(CliRunner(), "ingest", str(PAGES), "--store", str(folder), "-q").exit_code == 1
+    return folder
+
+
+# --- a server whose row cap is lower than the data --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def capped(tmp_path_factory) -> Iterator[Server]:
+    if missing("virtuoso"):
+        pytest.skip(missing("virtuoso"))
+    with server_of("virtuoso", tmp_path_factory.mktemp("capped"), max_rows=CAP) as srv:
+        result = on(CliRunner(), srv, "ingest", str(PAGES), "-q", "-j", "1")
+        assert "6 loaded, 0 replaced, 0 unchanged, 0 failed; 893 quads written" in result.stderr, result.output
+        yield srv
+
+
+def whole_or_names_the_cap(a, b) -> bool:
+    """The same as the embedded store, or exit 1 with a line that names the cap."""
+    if b.exit_code == 1 and f"ResultSetMaxRows = {CAP}" in b.stderr and len(b.stderr.strip().splitlines()) == 1:
+        return True
+    assert b.exit_code == a.exit_code, b.output
+    return False
+
+
+def test_under_a_row_cap_pages_exports_stats_and_validate_are_whole(runner, capped, local):
+    runner = CliRunner()
+    for args in (["pages"], ["validate", "-f", "json"], ["export", "-f", "nq"], ["export", "-f", "nt"],
+                 ["export", "-f", "nq", "--graph", "all-types.txt"]):
+        a, b = invoke(runner, *args, "--store", str(local)), on(runner, capped, *args)
+        assert b.exit_code == a.exit_code, b.output
+        assert sorted(b.stdout.splitlines()) == sorted(a.stdout.splitlines()), args
+    assert len(on(runner, capped, "pages", "-f", "tsv").stdout.splitlines()) == 7  # a header and 6 pages
+    a, b = invoke(runner, "stats", "-f", "nt", "--store", str(local)), on(runner, capped, "stats", "-f", "nt")
+    assert whole_or_names_the_cap(a, b) or set(a.stdout.splitlines()) == set(b.stdout.splitlines())
+    result = on(runner, capped, "ingest", str(PAGES), "-j", "1")  # finds every page: all unchanged
+    assert "0 loaded, 0 replaced, 6 unchanged" in result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_under_a_row_cap_a_question_is_whole_or_names_the_cap(runner, capped, local, name):
+    params, _, expected = EXPECTED[name]
+    args = ["query", "-Q", name, *[a for p in params for a in ("-p", p)], "-f", "csv"]
+    a, b = invoke(runner, *args, "--store", str(local)), on(runner, capped, *args)
+    if whole_or_names_the_cap(a, b):
+        assert len(expected) >= CAP  # refused only when the answer reaches the cap
+        return
+    assert len(expected) < CAP
+    assert sorted(csv.reader(io.StringIO(b.stdout))) == sorted(csv.reader(io.StringIO(a.stdout)))
+
+
+def test_under_a_row_cap_a_query_is_whole_or_names_the_cap(runner, capped, local):
+    for q in ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
+              "DESCRIBE <https://w3id.org/evidencegraph/id/entity/belgium>"):
+        b = on(runner, capped, "query", q, "-f", "csv" if q.startswith("SELECT") else "nt")
+        assert b.exit_code == 1 and f"at most {CAP}" in b.stderr and f"ResultSetMaxRows = {CAP}" in b.stderr, b.output
+    q = "SELECT ?g WHERE { GRAPH ?g { ?g a <https://w3id.org/evidencegraph#Page> } } LIMIT 3"
+    assert len(on(runner, capped, "query", q, "-f", "csv").stdout.splitlines()) == 4
+
+
+# --- a server that fails: a proxy in front of the real one -------------------------------------
 
 
 @contextmanager
-def oxigraph(folder: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`oxigraph serve --union-default-graph` on a free port: the process and its base URL."""
-    assert OXIGRAPH is not None
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    proc = subprocess.Popen([OXIGRAPH, "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}",
-                             "--union-default-graph"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/query?query=ASK%7B%7D")
-                conn.getresponse().read()
-                conn.close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "oxigraph did not start"
-                time.sleep(0.05)
-        yield proc, url
-    finally:
-        proc.kill()
-        proc.wait()
-
-
-@contextmanager
-def failing_proxy(upstream: str, writes: int) -> Iterator[str]:
-    """An HTTP proxy to ``upstream`` that answers 500 to every Graph Store write after the first ``writes``."""
+def proxy(upstream: str, fault: Callable[[str, int, str], int | None]) -> Iterator[str]:
+    """An HTTP proxy to ``upstream``; ``fault(method, writes done so far, Authorization)`` may answer a status instead."""
     target = urllib.parse.urlsplit(upstream)
-    count = {"writes": 0}
+    state = {"writes": 0}
     lock = threading.Lock()
 
-    class Proxy(BaseHTTPRequestHandler):
+    class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def relay(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            write = self.command in ("PUT", "DELETE") or body.startswith(b"update=")
+            with lock:
+                status = fault(self.command, state["writes"], self.headers.get("Authorization", "")) if write else None
+            if status is not None:
+                self.answer(status, {"WWW-Authenticate": 'Basic realm="proxy"'} if status == 401 else {},
+                            b"injected failure")
+                return
+            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
+            try:
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                conn.request(self.command, self.path, body, headers)
+                response = conn.getresponse()
+                data = response.read()
+                if write and response.status < 300:  # a write done (not a 401 asking for credentials)
+                    with lock:
+                        state["writes"] += 1
+                self.answer(response.status, {k: v for k, v in response.getheaders()
+                                              if k.lower() not in ("connection", "content-length", "transfer-encoding")}, data)
+            except OSError:
+                self.close_connection = True  # the server is gone: so is this connection
+            finally:
+                conn.close()
+
+        def answer(self, status: int, headers: dict[str, str], data: bytes) -> None:
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = relay
 
         def log_message(self, *args: object) -> None:
             pass
 
-        def forward(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            if self.command in ("PUT", "POST", "DELETE") and self.path.startswith("/store"):
-                with lock:
-                    count["writes"] += 1
-                    failing = count["writes"] > writes
-                if failing:
-                    message = b"disk full (the test's proxy fails this write)"
-                    self.send_response(500)
-                    self.send_header("Content-Type", "text/plain")
-                    self.send_header("Content-Length", str(len(message)))
-                    self.end_headers()
-                    self.wfile.write(message)
-                    return
-            conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-            conn.request(self.command, self.path, body, headers)
-            answer = conn.getresponse()
-            data = answer.read()
-            self.send_response(answer.status)
-            for k, v in answer.getheaders():
-                if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                    self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-            conn.close()
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
-        server.shutdown()
-        server.server_close()
+        httpd.shutdown()
+        thread.join()
+        httpd.server_close()
 
 
-def page_graphs_on(url: str) -> int:
-    store = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(store.hostname, store.port, timeout=30)
-    query = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?g <https://w3id.org/evidencegraph#checksum> ?c } }"
-    conn.request("GET", "/query?" + urllib.parse.urlencode({"query": query}),
-                 headers={"Accept": "application/sparql-results+json"})
-    data = conn.getresponse().read()
-    conn.close()
-    (row,) = ox.parse_query_results(data, ox.QueryResultsFormat.JSON)
-    return int(row["n"].value)
+def through(srv: Server, front: str) -> Server:
+    """The server's settings with every URL going through ``front``."""
+    back = srv.url.rstrip("/")
+    env = {k: v.replace(back, front) for k, v in srv.env.items()}
+    return replace(srv, url=front + "/", env=env)
 
 
-def ingest(corpus: Path, store: str, **popen: object) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EVIDENCEGRAPH_")}
-    cmd = [sys.executable, "-m", "evidencegraph", "-v", "ingest", str(corpus), "--store", store,
-           "--batch-size", str(BATCH), "-q", "-j", "2"]
-    return subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=dict(env, PYTHONUNBUFFERED="1"), **popen)
+@pytest.fixture(params=KINDS)
+def server(request, tmp_path) -> Iterator[Server]:
+    if missing(request.param):
+        pytest.skip(missing(request.param))
+    with server_of(request.param, tmp_path / "server") as srv:
+        yield srv
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("corpus")
-    generate(PAGES, folder, seed=11)
-    return folder
+def converges(runner: CliRunner, srv: Server, local: Path) -> None:
+    result = on(runner, srv, "ingest", str(PAGES), "-q", "-j", "1")
+    assert result.exit_code == 1 and "0 failed" in result.stderr, result.output  # quality.txt does not conform
+    assert export_nq(runner, srv.url, srv.env) == export_nq(runner, str(local))
 
 
-@needs_server
-def test_a_server_that_fails_writes_ends_the_ingest(tmp_path, corpus):
-    with oxigraph(tmp_path / "db") as (_, url), failing_proxy(url, writes=120) as proxy:
-        proc = ingest(corpus, proxy)
-        try:
-            _, err = proc.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            pytest.fail("the ingest hung after the server failed")
-        assert proc.returncode == 1
-        assert "Traceback" not in err, err
-        lines = [ln for ln in err.splitlines() if not ln.startswith("INFO")]
-        assert len(lines) == 1, err
-        assert lines[0].startswith("Error: stopped: the SPARQL server failed the graph store write (500 "), err
-        assert "disk full (the test's proxy fails this write)" in lines[0]
-        # two whole batches, and 20 pages of the third (each PUT is a whole page)
-        assert "; 120 pages written and kept whole (100 loaded, 0 replaced, 0 unchanged, 20 of the batch that failed)" \
-            in lines[0], lines[0]
-        assert "run the same ingest again to load the rest" in lines[0]
-        assert page_graphs_on(url) == 120
+def test_a_server_killed_mid_ingest(runner, server, local):
+    assert server.process is not None
+
+    def kill_at_the_third(method: str, writes: int, authorization: str) -> int | None:
+        if writes == 2:
+            server.process.kill()  # type: ignore[union-attr]
+        return None
+
+    with proxy(server.url, kill_at_the_third) as front:
+        result = on(runner, through(server, front), "ingest", str(PAGES), "-q", "-j", "1")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    line = result.stderr.strip().splitlines()[-1]
+    assert "2 pages written before it" in line and "run the same command again" in line, line
+    server.process.start()
+    assert len(on(runner, server, "pages", "-f", "tsv").stdout.splitlines()) == 3  # a header and whole pages only
+    converges(runner, server, local)
 
 
-@needs_server
-def test_a_server_killed_mid_ingest_ends_the_ingest(tmp_path, corpus):
-    with oxigraph(tmp_path / "db") as (server, url):
-        proc = ingest(corpus, url)
-        assert proc.stderr is not None
-        writes = 0
-        deadline = time.monotonic() + 120
-        while writes < 2 and time.monotonic() < deadline:
-            if "wrote" in proc.stderr.readline():
-                writes += 1
-        server.kill()
-        server.wait()
-        try:
-            _, rest = proc.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            pytest.fail("the ingest hung after the server died")
-        assert writes == 2
-        assert proc.returncode == 1
-        assert "Traceback" not in rest, rest
-        (line,) = [ln for ln in rest.splitlines() if not ln.startswith("INFO")]
-        assert line.startswith("Error: stopped: "), line
-        assert "cannot reach the SPARQL server" in line or "broke" in line or "failed" in line, line
-        written = int(re.search(r"; (\d+) pages written and kept whole", line).group(1))  # type: ignore[union-attr]
-        assert written >= 2 * BATCH
-    with oxigraph(tmp_path / "db") as (_, url):  # the same database, started again
-        # the count is of the writes the server confirmed; the one it was killed during may have been
-        # committed without an answer (a re-run finds that page unchanged)
-        assert written <= page_graphs_on(url) <= written + 1
+def test_a_server_that_answers_500(runner, server, local):
+    with proxy(server.url, lambda method, writes, authorization: 500 if writes >= 3 else None) as front:
+        result = on(runner, through(server, front), "ingest", str(PAGES), "-q", "-j", "1")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    line = result.stderr.strip().splitlines()[-1]
+    assert "failed the" in line and "500" in line and "3 pages written before it" in line, line
+    assert len(on(runner, server, "pages", "-f", "tsv").stdout.splitlines()) == 4
+    converges(runner, server, local)
+
+
+def test_wrong_credentials(runner, server, local):
+    """Virtuoso checks them itself (Digest); Oxigraph server has none, so a proxy asks for Basic ones."""
+    if server.kind == "virtuoso":
+        result = on(runner, server.with_env(EVIDENCEGRAPH_PASSWORD="wrong"), "ingest", str(PAGES), "-q", "-j", "1")
+        assert result.exit_code == 1 and "refused the graph store write (401" in result.stderr, result.output
+        assert "0 pages written before it" in result.stderr and "EVIDENCEGRAPH_PASSWORD" in result.stderr
+        converges(runner, server, local)
+        return
+    wanted = "Basic " + base64.b64encode(b"ann:s3cret").decode()
+    with proxy(server.url, lambda method, writes, authorization: None if authorization == wanted else 401) as front:
+        gated = through(server, front).with_env(EVIDENCEGRAPH_USER="ann", EVIDENCEGRAPH_PASSWORD="wrong")
+        result = on(runner, gated, "ingest", str(PAGES), "-q", "-j", "1")
+        assert result.exit_code == 1 and "refused the graph store write (401" in result.stderr, result.output
+        assert "0 pages written before it" in result.stderr
+        converges(runner, gated.with_env(EVIDENCEGRAPH_PASSWORD="s3cret"), local)

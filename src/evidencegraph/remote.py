@@ -17,13 +17,22 @@ Location: ``--store http(s)://host:port/`` (the server's base URL), with
 ``query``, ``update`` and ``store``, and ``EVIDENCEGRAPH_USER`` /
 ``EVIDENCEGRAPH_PASSWORD`` (basic or digest) or ``EVIDENCEGRAPH_TOKEN``
 (bearer) for credentials.
+
+A server may cap its answers (Virtuoso's ``ResultSetMaxRows``, 10,000 rows by
+default) without saying so in the results.  Nothing here trusts an answer
+that could have been cut: a result is complete when it is shorter than a row
+count the server has been seen to send whole (a probe of generated rows, see
+``_complete``); the store's own reads (pages, export, statistics) split a
+longer one into parts by a hash of their key until each part is provably
+whole, and a query's answer that may have been cut is an error that names
+the cap.
 """
 
 from __future__ import annotations
 
 import http.client
 import os
-import re
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,24 +41,20 @@ from typing import Any, Iterable, Iterator, Sequence
 import pyoxigraph as ox
 
 from .errors import QueryError, StoreError
+from .sparqltext import bind_values, canonical, decimals, query_form, update_batches
 from .store import EG, PageInfo, Store, check_query
+
+__all__ = ["RemoteStore", "bind_values", "query_form"]
 
 TIMEOUT = 300.0  # seconds without a byte from the server
 _RESULTS = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
-_PAGES = (  # every named graph: a page has a checksum, a graph loaded from foreign RDF may not
-    f"SELECT ?g ?checksum ?name WHERE {{ GRAPH ?g {{ OPTIONAL {{ ?g <{EG}checksum> ?checksum }} "
-    f"OPTIONAL {{ ?g <{EG}fileName> ?name }} }} }}"
-)
-_MASK = re.compile(  # strings, IRIs and comments: where keywords and braces do not count
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*",
-)
-_PROLOGUE = re.compile(r"\s*(?:PREFIX\s+[^\s:]*:|BASE)\s*", re.IGNORECASE)
+# A page graph: the graph named by its page node.  (?page and ?g apart, with a FILTER: Virtuoso 7
+# answers GRAPH ?g { ?g eg:checksum ?c } with the graphs of every node that has a checksum.)
+PAGE_GRAPH = f"GRAPH ?g {{ ?page a <{EG}Page> FILTER (?page = ?g) }}"
+_PAGES = f"GRAPH ?g {{ ?page a <{EG}Page> ; <{EG}checksum> ?checksum OPTIONAL {{ ?page <{EG}fileName> ?name }} FILTER (?page = ?g) }}"
+_SPO_KEY = 'CONCAT(COALESCE(STR(?s), ""), " ", STR(?p), " ", COALESCE(STR(?o), ""))'  # a blank node: ""
+_PROBE_MIN = 1_000  # rows asked of the server the first time it has to show it sends an answer whole
 
 
 class RemoteStore(Store):
@@ -58,6 +63,8 @@ class RemoteStore(Store):
     A :class:`Store` by interface (every method is overridden; there is no
     embedded database, ``db``, behind it).
     """
+
+    page_graph_pattern = PAGE_GRAPH  # binds ?g to each page graph (stats counts over these only)
 
     def __init__(  # no super().__init__(): there is nothing on disk to open
         self,
@@ -75,13 +82,19 @@ class RemoteStore(Store):
         self.gsp_url = gsp_url
         self.read_only = False
         self.recovered: list[str] = []
+        self.written = 0  # pages written by this process, for the message when a write fails
+        self._whole = 0  # an answer shorter than this is complete: the server has sent this many rows
+        self._cap: int | None = None  # the server's row cap, once seen
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         handlers: list[urllib.request.BaseHandler] = []
         if user is not None:
+            # Credentials go out when the server asks (401 with a challenge), Basic or Digest as it
+            # says; Basic ones are then sent up front (see _BasicAuth).  Sent up front before any
+            # challenge, Basic credentials make a Digest server (Virtuoso) refuse with a bare 401.
             passwords = urllib.request.HTTPPasswordMgrWithPriorAuth()
             for url in {query_url, update_url, gsp_url or update_url}:
-                passwords.add_password(None, url, user, password or "", is_authenticated=True)
-            handlers = [urllib.request.HTTPBasicAuthHandler(passwords), urllib.request.HTTPDigestAuthHandler(passwords)]
+                passwords.add_password(None, url, user, password or "", is_authenticated=False)
+            handlers = [_BasicAuth(passwords), urllib.request.HTTPDigestAuthHandler(passwords)]
         self._opener = urllib.request.build_opener(*handlers)
 
     @classmethod
@@ -154,12 +167,39 @@ class RemoteStore(Store):
         return self._open("POST", self.query_url, form,
                           {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}, "query")
 
-    def _select(self, sparql: str) -> Any:
+    def _select_bytes(self, sparql: str) -> tuple[bytes, str]:
+        """A SELECT or ASK answer as sent (bytes, media type); notes a row cap the server declares."""
         with self._post_query(sparql, _RESULTS) as response:
-            return _parse_results(_read(response, self.query_url), response.headers.get_content_type(), self.query_url)
+            declared = response.headers.get("X-SPARQL-MaxRows")  # Virtuoso, when an answer reaches its cap
+            if declared and declared.isdigit() and int(declared) > 0:
+                self._cap = min(int(declared), self._cap or int(declared))
+            return _read(response, self.query_url), response.headers.get_content_type()
+
+    def _rows(self, sparql: str) -> list[dict[str, Any]]:
+        """A SELECT's rows as {variable: term} (not pyoxigraph's solutions, which no other thread may free)."""
+        data, media_type = self._select_bytes(sparql)
+        results = _parse_results(data, media_type, self.query_url)
+        names = [v.value for v in results.variables]
+        return [{n: row[n] for n in names if row[n] is not None} for row in results]
+
+    def _select(self, sparql: str) -> Any:
+        """A SELECT's solutions (or an ASK's boolean), checked whole: see _check_whole."""
+        data, media_type = self._select_bytes(sparql)
+        results = _parse_results(data, media_type, self.query_url)
+        if isinstance(results, ox.QueryBoolean):
+            return results
+        if query_form(sparql) == "ASK":  # Virtuoso 7 answers ASK with a row: ?__ASK_RETVAL 1 or 0
+            values = [t for row in results for t in row if t is not None]
+            truth = bool(values) and str(values[0].value) in ("1", "true")
+            return ox.parse_query_results(b'{"head":{},"boolean":%s}' % (b"true" if truth else b"false"),
+                                          ox.QueryResultsFormat.JSON)
+        n = sum(1 for _ in results)
+        del results  # no query solutions left in a frame an error keeps (pyoxigraph's are unsendable)
+        self._check_whole(n, "rows")
+        return _parse_results(data, media_type, self.query_url)
 
     def _construct(self, sparql: str) -> Iterator[ox.Triple]:
-        """The triples of a CONSTRUCT, streamed from the server."""
+        """The triples of a CONSTRUCT, streamed from the server (not checked against a cap)."""
         with self._post_query(sparql, f"{_NTRIPLES}, text/turtle;q=0.9, application/rdf+xml;q=0.8") as response:
             media_type = response.headers.get_content_type()
             fmt = ox.RdfFormat.from_media_type(media_type)
@@ -173,6 +213,58 @@ class RemoteStore(Store):
                 raise StoreError(f"{self.query_url} sent RDF that does not parse ({e}); check the server") from None
             except (OSError, http.client.HTTPException) as e:
                 raise StoreError(f"the connection to {self.query_url} broke ({e}); try again") from None
+
+    # --- answers that a row cap could have cut -------------------------------------
+
+    def _complete(self, n: int) -> bool:
+        """Whether an answer of ``n`` rows (or triples) is whole: shorter than the server's row cap.
+
+        A server does not say in its results that it cut them, so the first answer
+        that is not known to be short enough is followed by a probe: a query of at
+        least ``2n + 2`` generated rows (``VALUES`` of digits).  If they all come
+        back, answers shorter than that are whole; if fewer do, that is the cap.
+        """
+        if n == 0 or n < self._whole:
+            return True
+        if self._cap is not None:
+            return n < self._cap
+        want = max(2 * n + 2, _PROBE_MIN)
+        digits = len(str(want))
+        head = " ".join(f"?d{i}" for i in range(digits))
+        values = " ".join(f"VALUES ?d{i} {{ 0 1 2 3 4 5 6 7 8 9 }}" for i in range(digits))
+        got = len(self._rows(f"SELECT {head} WHERE {{ {values} }} LIMIT {want}"))
+        if got >= want:
+            self._whole = got
+            return n < got
+        if got == 0:
+            raise StoreError(f"{self.query_url} answers no rows to a query of generated rows (VALUES), so "
+                             "whether it cuts answers cannot be told; check EVIDENCEGRAPH_QUERY_URL")
+        self._cap = got
+        return n < got
+
+    def _check_whole(self, n: int, what: str) -> None:
+        """:raises StoreError: an answer of ``n`` rows the server's cap may have cut."""
+        if not self._complete(n):
+            raise StoreError(
+                f"{self.query_url} answers at most {self._cap} {what} (a row cap such as Virtuoso's "
+                f"ResultSetMaxRows = {self._cap}); this answer has {n} and may be cut: page the query "
+                "with LIMIT and OFFSET, or raise the server's cap"
+            )
+
+    def _select_all(self, head: str, where: str, key: str, prefix: str = "") -> list[tuple[Any, ...]]:
+        """Every row of ``SELECT head WHERE { where }`` as tuples of terms (in ``head``'s order), in parts by
+        the MD5 of ``key`` while one may be cut.
+
+        :raises StoreError: a part of over a cap's worth of rows with one key (16^5 parts deep).
+        """
+        narrowed = f'{where} FILTER (STRSTARTS(MD5({key}), "{prefix}"))' if prefix else where
+        names = head.replace("?", "").split()
+        rows = [tuple(row.get(n) for n in names) for row in self._rows(f"SELECT {head} WHERE {{ {narrowed} }}")]
+        if self._complete(len(rows)):
+            return rows
+        if len(prefix) >= 5:
+            self._check_whole(len(rows), "rows")
+        return [row for digit in "0123456789abcdef" for row in self._select_all(head, where, key, prefix + digit)]
 
     def _update(self, sparql: str) -> None:
         self._send("POST", self.update_url, urllib.parse.urlencode({"update": sparql}).encode("utf-8"),
@@ -193,18 +285,28 @@ class RemoteStore(Store):
     # --- writes ------------------------------------------------------------------
 
     def _put_graphs(self, graphs: Sequence[tuple[str, bytes]]) -> None:
-        """Replace each graph with the given N-Triples: a PUT each, or one SPARQL Update."""
-        if self.gsp_url:
-            for i, (g, ntriples) in enumerate(graphs):
-                try:
+        """Replace each graph with the given N-Triples: a PUT each, or SPARQL Updates of a few pages each.
+
+        :raises StoreError: a write fails; the message says how many pages this process wrote before,
+            ``written`` how many of these graphs.
+        """
+        before = self.written
+        try:
+            if self.gsp_url:
+                for g, ntriples in graphs:
                     self._send("PUT", self._graph_url(g), ntriples, {"Content-Type": _NTRIPLES}, "graph store write")
-                except StoreError as e:
-                    e.written = i  # each PUT is whole: the ones before this one are on the server
-                    raise
-            return
-        parts = [f"DROP SILENT GRAPH {_iri(g)} ; INSERT DATA {{ GRAPH {_iri(g)} {{ {nt.decode('utf-8')} }} }}" for g, nt in graphs]
-        if parts:
-            self._update(" ;\n".join(parts))
+                    self.written += 1
+                return
+            for part in update_batches(graphs):
+                self._update(" ;\n".join(
+                    f"DROP SILENT GRAPH {_iri(g)} ; INSERT DATA {{ GRAPH {_iri(g)} {{ {decimals(nt)} }} }}"
+                    for g, nt in part))
+                self.written += len(part)
+        except StoreError as e:
+            failed = StoreError(f"{e} ({self.written} pages written before it, each whole: "
+                                "run the same command again to write the rest)")
+            failed.written = self.written - before  # each PUT (or Update) is whole: those before it are there
+            raise failed from None
 
     def write_batch(
         self, pages: Sequence[tuple[str, bytes, bytes]], replace: Sequence[str] = (), revisions: Sequence[Any] = ()
@@ -227,8 +329,9 @@ class RemoteStore(Store):
         if self.gsp_url:
             for g in names:
                 self._send("DELETE", self._graph_url(g), None, {}, "graph store write", missing_ok=True)
-        elif names:
-            self._update(" ; ".join(f"DROP SILENT GRAPH {_iri(g)}" for g in names))
+        else:
+            for i in range(0, len(names), 100):
+                self._update(" ; ".join(f"DROP SILENT GRAPH {_iri(g)}" for g in names[i:i + 100]))
         return len(names)
 
     db_is_local = False
@@ -246,7 +349,8 @@ class RemoteStore(Store):
         raise StoreError("a remote store has no embedded database")
 
     def __len__(self) -> int:
-        rows = list(self._select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"))
+        """The number of quads in the page graphs."""
+        rows = self._rows(f"SELECT (COUNT(*) AS ?n) WHERE {{ {PAGE_GRAPH} GRAPH ?g {{ ?s ?p ?o }} }}")
         return int(rows[0]["n"].value) if rows else 0
 
     def flush(self) -> None:
@@ -264,13 +368,11 @@ class RemoteStore(Store):
     # --- pages -------------------------------------------------------------------
 
     def pages(self) -> dict[str, PageInfo]:
-        """The pages on the server by graph IRI, with their file names and checksums."""
+        """The pages on the server by graph IRI, with their file names and checksums (all of them)."""
         found: dict[str, PageInfo] = {}
-        for row in self._select(_PAGES):
-            g, name, checksum = row["g"], row["name"], row["checksum"]
-            if isinstance(g, ox.NamedNode) and (checksum is not None or g.value not in found):
-                found[g.value] = PageInfo(g.value, name.value if name is not None else "",
-                                          checksum.value if checksum is not None else "")
+        for g, checksum, name in self._select_all("?g ?checksum ?name", _PAGES, "STR(?g)"):
+            if isinstance(g, ox.NamedNode):
+                found[g.value] = PageInfo(g.value, name.value if name is not None else "", checksum.value)
         return found
 
     def has_checksum(self, checksum: str) -> bool:
@@ -281,7 +383,7 @@ class RemoteStore(Store):
     def checksum_of(self, graph: str) -> str | None:
         """The checksum of one page on the server, or None."""
         g = str(ox.NamedNode(graph))
-        for row in self._select(f"SELECT ?c WHERE {{ GRAPH {g} {{ {g} <{EG}checksum> ?c }} }} LIMIT 1"):
+        for row in self._rows(f"SELECT ?c WHERE {{ GRAPH {g} {{ {g} <{EG}checksum> ?c }} }} LIMIT 1"):
             return str(row["c"].value)
         return None
 
@@ -301,6 +403,7 @@ class RemoteStore(Store):
         serialised RDF terms.  ``union`` is the server's business.
 
         :raises QueryError: a syntax error, SERVICE when not allowed, or a query the server refuses.
+        :raises StoreError: an answer the server's row cap may have cut (see _complete).
         """
         from .sparql import parse, with_prefixes
 
@@ -312,30 +415,58 @@ class RemoteStore(Store):
             sparql = bind_values(sparql, substitutions)
         if query_form(sparql) in ("CONSTRUCT", "DESCRIBE"):
             graph = ox.Store()
-            graph.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self._construct(sparql))
+            sent = 0
+            for t in self._construct(sparql):
+                graph.add(ox.Quad(t.subject, t.predicate, t.object))
+                sent += 1
+            self._check_whole(sent, "triples")
             return graph.query("CONSTRUCT WHERE { ?s ?p ?o }")  # a real QueryTriples, each triple once
         return self._select(sparql)
 
     # --- export ------------------------------------------------------------------
 
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
-        """The quads of every page graph (or of one), graph by graph, each sorted."""
+        """The quads of every page graph (or of one), graph by graph, each sorted; all of them."""
         for g in [graph] if graph else sorted(self.pages()):
             name = ox.NamedNode(g)
-            triples = self._construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {name} {{ ?s ?p ?o }} }}")
-            for t in sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object))):
-                yield ox.Quad(t.subject, t.predicate, t.object, name)
+            rows = self._select_all("?s ?p ?o", f"GRAPH {name} {{ ?s ?p ?o }}", _SPO_KEY)
+            triples = sorted(((s, p, canonical(o)) for s, p, o in rows), key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
+            for s, p, o in triples:
+                yield ox.Quad(s, p, o, name)
 
     def has_graph(self, graph: str) -> bool:
         return bool(self._select(f"ASK {{ GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }} }}"))
 
     def union_triples(self, graph: str | None = None) -> Iterable[ox.Triple]:
-        """The union of the page graphs (or one graph), each triple once, whatever the server's default graph."""
+        """The union of the page graphs (or one graph), each triple once, whatever the server's default graph.
+
+        Read graph by graph (each provably whole) into a temporary store on disk,
+        which keeps each triple once.
+        """
         if graph:
-            where = f"GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }}"
-        else:
-            where = f"GRAPH ?g {{ ?g <{EG}checksum> ?c }} GRAPH ?g {{ ?s ?p ?o }}"
-        return self._construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {where} }} }}")
+            yield from (q.triple for q in self.quads(graph))
+            return
+        with tempfile.TemporaryDirectory(prefix="evidencegraph-union-") as folder:
+            union = ox.Store(folder)
+            for g in sorted(self.pages()):
+                union.extend(ox.Quad(q.subject, q.predicate, q.object) for q in self.quads(g))
+            yield from (q.triple for q in union.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+            del union
+
+
+class _BasicAuth(urllib.request.HTTPBasicAuthHandler):
+    """Basic credentials in answer to a Basic challenge, and up front once they have worked.
+
+    (The standard handler marks a URL authenticated after any success, a Digest one too,
+    and would then send Basic credentials to a Digest server.)
+    """
+
+    def http_response(self, req: urllib.request.Request, response: Any) -> Any:
+        if (req.get_header("Authorization") or "").startswith("Basic "):
+            return super().http_response(req, response)
+        return response
+
+    https_response = http_response
 
 
 def _iri(iri: str) -> str:
@@ -363,45 +494,3 @@ def _parse_results(data: bytes, media_type: str, url: str) -> Any:
 def _first_line(body: bytes, limit: int = 200) -> str:
     text = " ".join(body.decode("utf-8", "replace").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _masked(sparql: str) -> str:
-    """The query with strings, IRIs and comments blanked out, offsets kept."""
-    return _MASK.sub(lambda m: " " * len(m.group()), sparql)
-
-
-def query_form(sparql: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE.
-
-    >>> query_form("PREFIX ask: <http://x/> # CONSTRUCT\\nselect * { ?s ask:p 'ASK' }")
-    'SELECT'
-    """
-    masked = _masked(sparql)
-    pos = 0
-    while m := _PROLOGUE.match(masked, pos):
-        pos = m.end()
-    word = re.match(r"\s*(\w+)", masked[pos:])
-    return word.group(1).upper() if word else ""
-
-
-def bind_values(sparql: str, substitutions: dict[str, Any]) -> str:
-    """Bind variables to RDF terms with a ``VALUES`` block at the start of the query's WHERE clause.
-
-    The terms are serialised (N-Triples syntax, escaped), never pasted as raw text.
-
-    >>> bind_values("SELECT ?e WHERE { ?x <http://x/p> ?e }", {"e": ox.Literal('a" } #')})
-    'SELECT ?e WHERE { VALUES (?e) { ("a\\\\" } #") }  ?x <http://x/p> ?e }'
-    """
-    names, terms = [], []
-    for name, value in substitutions.items():
-        if not isinstance(value, (ox.NamedNode, ox.Literal)):
-            raise QueryError(f"parameter {name}: only IRIs and literals can be bound, not {value!r}")
-        names.append(str(ox.Variable(name)))
-        terms.append(str(value))
-    block = f" VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }} "
-    where = re.search(r"\bWHERE\s*\{", _masked(sparql), re.IGNORECASE)
-    if where is None:
-        where = re.search(r"\{", _masked(sparql))
-    if where is None:
-        raise QueryError("the query has no WHERE clause to bind parameters in")
-    return sparql[: where.end()] + block + sparql[where.end():]

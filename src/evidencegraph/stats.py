@@ -19,7 +19,19 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 EG = "https://w3id.org/evidencegraph#"
 
-_DISTINCT = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"  # the default graph: the union of the pages, as a set
+def _over(store: "Store", triple: str) -> str:
+    """A triple pattern over the union of the page graphs, as a set.
+
+    The embedded store's default graph is that union.  A server's default graph
+    may count a triple once per page (Oxigraph) or hold the server's own graphs
+    too (Virtuoso), so there the pattern is matched in the page graphs and made
+    distinct (the store's ``page_graph_pattern`` says which graphs are pages).
+    """
+    pages = getattr(store, "page_graph_pattern", None)
+    if pages is None:
+        return triple
+    names = " ".join(sorted(set(re.findall(r"\?\w+", triple))))
+    return f"{{ SELECT DISTINCT {names} WHERE {{ {pages} GRAPH ?g {{ {triple} }} }} }}"
 
 
 def _count(store: "Store", sparql: str) -> int:
@@ -47,18 +59,20 @@ def void_description(store: "Store", dataset: str | None = None) -> list[ox.Quad
     add(ds, DCTERMS + "title", ox.Literal("evidencegraph store"))
     add(ds, DCTERMS + "creator", ox.Literal(f"evidencegraph {__version__}"))
     add(ds, VOID + "vocabulary", ox.NamedNode(EG.rstrip("#")))
-    add(ds, VOID + "triples", integer(_count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {_DISTINCT} }}")))
-    add(ds, EG + "quads", integer(_count(store, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")))
+    spo, typed = _over(store, "?s ?p ?o"), _over(store, "?s a ?c")
+    add(ds, VOID + "triples", integer(_count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {spo} }}")))
+    pages = getattr(store, "page_graph_pattern", "")
+    add(ds, EG + "quads", integer(_count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ {pages} GRAPH ?g {{ ?s ?p ?o }} }}")))
     add(ds, VOID + "documents", integer(len(store.pages())))
-    add(ds, VOID + "entities", integer(_count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c }")))
-    add(ds, VOID + "distinctSubjects", integer(_count(store, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }")))
-    classes = store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c")
+    add(ds, VOID + "entities", integer(_count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {typed} }}")))
+    add(ds, VOID + "distinctSubjects", integer(_count(store, f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {spo} }}")))
+    classes = store.query(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {typed} }} GROUP BY ?c ORDER BY ?c")
     for row in classes:
         part = ox.NamedNode(f"{ds.value}#class-{_local(row['c'].value)}")
         add(ds, VOID + "classPartition", part)
         add(part, VOID + "class", row["c"])
         add(part, VOID + "entities", integer(int(row["n"].value)))
-    props = store.query("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p")
+    props = store.query(f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ {spo} }} GROUP BY ?p ORDER BY ?p")
     for row in props:
         part = ox.NamedNode(f"{ds.value}#property-{_local(row['p'].value)}")
         add(ds, VOID + "propertyPartition", part)
