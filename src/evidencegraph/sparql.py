@@ -17,31 +17,14 @@ import re
 from typing import Any
 
 from .errors import QueryError
+from .resources import PREFIXES
 
 #: The contract's prefixes (CONTRACT.md), and rdf:.  Declared in every query a user types.
-PREDECLARED = {
-    "eg": "https://w3id.org/evidencegraph#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "schema": "https://schema.org/",
-}
+PREDECLARED = {name: ns for name, ns in PREFIXES.items() if name != "sh"}
 
 QUERY_FORMS = ("SELECT", "CONSTRUCT", "ASK", "DESCRIBE")
 UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
 
-# strings, IRIs and comments: blanked out (offsets kept) before looking for words
-_LEXICAL = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*",
-)
 _PROLOGUE = re.compile(r"\s*(?:PREFIX\s+[\w.-]*:\s*<?\s*>?|BASE\s+<?\s*>?)", re.IGNORECASE)
 _DECLARED = re.compile(r"\bPREFIX\s+([\w.-]*):", re.IGNORECASE)
 _PREFIXED = re.compile(r"(?<![\w?$:.-])([A-Za-z][\w.-]*)?:(?=[\w%\\]|\s|$|[;,.)\]}])")
@@ -50,7 +33,9 @@ _POSITION = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
 
 def masked(sparql: str) -> str:
     """The query with strings, IRIs and comments blanked out, every offset kept."""
-    return _LEXICAL.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), sparql)
+    from .sparqlcheck import mask
+
+    return mask(sparql)
 
 
 def first_word(sparql: str) -> tuple[str, int]:

@@ -38,6 +38,7 @@ _TOKENS = re.compile(
     re.DOTALL,
 )
 _KEYWORD = re.compile(r"(?<![\w?$:.@\-\\])(SERVICE|LOAD)(?![\w:\-])", re.IGNORECASE)
+_NOT_BREAK = re.compile(r"[^\r\n]")
 _UCHAR = re.compile(r"\\[uU][0-9A-Fa-f]{4}")
 _MENTION = re.compile(r"SERVICE|LOAD", re.IGNORECASE)
 
@@ -48,12 +49,13 @@ REFUSED = {
 
 
 def mask(text: str) -> str:
-    """The text with strings, IRIs, comments and escaped characters blanked (same length).
+    """The text with strings, IRIs, comments and escaped characters blanked (same length, line breaks
+    kept, so that offsets and line numbers still point into the original).
 
     >>> mask("SELECT * { ?s ?p 'x' } # SERVICE\\rLIMIT 1")
     'SELECT * { ?s ?p     }          \\rLIMIT 1'
     """
-    return _TOKENS.sub(lambda m: " " * len(m.group(0)), text)
+    return _TOKENS.sub(lambda m: _NOT_BREAK.sub(" ", m.group(0)), text)
 
 
 def network_keywords(sparql: str) -> set[str]:

@@ -13,20 +13,14 @@ from .errors import QueryError
 UPDATE_BYTES = 2_000_000  # per SPARQL Update request (Virtuoso refuses a string session over 10 MB)
 UPDATE_TRIPLES = 2_000  # per request (Virtuoso: "SQ199 code vector exceeded" at ~40 pages of ~150)
 
-_MASK = re.compile(  # strings, IRIs and comments: where keywords and braces do not count
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
-    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"'
-    r"|'(?:[^'\\\n]|\\.)*'"
-    r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*",
-)
 _PROLOGUE = re.compile(r"\s*(?:PREFIX\s+[^\s:]*:|BASE)\s*", re.IGNORECASE)
 
 
 def blanked(sparql: str) -> str:
     """The query with strings, IRIs and comments blanked out, offsets kept."""
-    return _MASK.sub(lambda m: " " * len(m.group()), sparql)
+    from .sparqlcheck import mask  # the SPARQL grammar's tokens: a comment ends at CR or LF
+
+    return mask(sparql)
 
 
 def query_form(sparql: str) -> str:
