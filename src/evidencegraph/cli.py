@@ -480,6 +480,8 @@ def search(text: str, store_dir: str | None, type_word: str | None, kind: str | 
         hits = index_of(store).search(text, type_word, kind, limit)
     if not hits:
         click.echo("no match", err=True)
+        if fmt == "json":
+            click.echo("[]")
         return
     click.echo(hits_output(hits, fmt, table_width()), nl=False)
 

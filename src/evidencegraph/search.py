@@ -17,13 +17,15 @@ marks; the next writable open re-reads those pages from the store.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
 from .errors import StoreError, UsageError
 
@@ -141,24 +143,40 @@ def fts_query(text: str) -> str:
     return " ".join(f'"{w.rstrip("*")}"' + ("*" if w.endswith("*") else "") for w in words)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(fn: F) -> F:
+    """One statement or transaction at a time on the index's one connection."""
+    @functools.wraps(fn)
+    def wrapper(self: "SearchIndex", *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return fn(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class SearchIndex:
     """The index of one store folder (see the module's docstring)."""
 
     def __init__(self, folder: Path, read_only: bool = False):
         self.path = folder / FILE
-        self.read_only = read_only
-        if read_only and self.path.exists():
-            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-        else:
-            try:
-                self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-                self.db.execute("PRAGMA journal_mode = WAL")
-                self.db.execute("PRAGMA synchronous = NORMAL")
-                self.db.executescript(_SCHEMA)
-            except sqlite3.Error as e:
-                raise StoreError(f"cannot open the search index {self.path} ({e})") from None
-            self.read_only = False
-        self.db.isolation_level = None  # transactions are explicit (BEGIN … COMMIT)
+        self.lock = threading.RLock()  # one connection; the server's request threads and ingest's writer share it
+        self.read_only = read_only and self.path.exists()  # a reader of a store without one builds it
+        self.db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self.read_only:
+                return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False,
+                                       isolation_level=None)
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)  # BEGIN … COMMIT explicit
+            db.execute("PRAGMA journal_mode = WAL")  # readers in other processes go on while a write is under way
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.executescript(_SCHEMA)
+            return db
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open the search index {self.path} ({e})") from None
 
     def close(self) -> None:
         self.db.close()
@@ -166,6 +184,7 @@ class SearchIndex:
     # --- writing ----------------------------------------------------------------------------
 
     @property
+    @_locked
     def built(self) -> bool:
         try:
             row = self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
@@ -173,12 +192,15 @@ class SearchIndex:
             return False
         return bool(row and row[0] == VERSION)
 
+    @_locked
     def ensure(self, store: "Store") -> None:
         """Build the index from the store if it has none yet (a store written before the index existed)."""
         if self.built:
             return
-        if self.read_only:
-            raise StoreError(f"the store at {store.path} has no search index yet; run any ingest or search to build it")
+        if self.read_only:  # there but empty (a process stopped before building it): build it here
+            self.db.close()
+            self.read_only = False
+            self.db = self._connect()
         self.db.execute("BEGIN IMMEDIATE")  # another process building it at the same time: one of them does
         try:
             if self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() is None:
@@ -194,11 +216,13 @@ class SearchIndex:
             self.db.execute("ROLLBACK")
             raise
 
+    @_locked
     def rebuild(self, store: "Store") -> None:
         """Read every page again (after a write whose pages cannot be known, e.g. SPARQL Update)."""
         self.db.execute("DELETE FROM meta WHERE key = 'version'")
         self.ensure(store)
 
+    @_locked
     def begin(self, pages: dict[str, list[Row]], dropped: Sequence[str] = ()) -> None:
         """Before the store is written: these pages' rows swapped (``dropped``: removed), marked pending."""
         self.db.execute("BEGIN IMMEDIATE")
@@ -213,11 +237,13 @@ class SearchIndex:
             self.db.execute("ROLLBACK")
             raise
 
+    @_locked
     def done(self, pages: Iterable[str]) -> None:
         """The store has these pages' writes: no longer pending."""
         with _tx(self.db):
             self.db.executemany("DELETE FROM pending WHERE page = ?", [(g,) for g in pages])
 
+    @_locked
     def reconcile(self, store: "Store") -> list[str]:
         """Pages whose write did not finish: their rows made again from what the store holds."""
         pending = [g for (g,) in self.db.execute("SELECT page FROM pending")]
@@ -277,7 +303,8 @@ class SearchIndex:
             "GROUP BY kind, node, text ORDER BY MIN(score), node LIMIT ?"
         )
         try:
-            found = self.db.execute(sql, [*args, limit]).fetchall()
+            with self.lock:
+                found = self.db.execute(sql, [*args, limit]).fetchall()
         except sqlite3.OperationalError as e:
             raise UsageError(f"cannot search for {text!r} ({e})") from None
         hits = []
@@ -294,12 +321,14 @@ class SearchIndex:
     def facts_containing(self, type_word: str, word: str) -> list[str]:
         """Facts of this type word whose text contains ``word`` (a substring, case-insensitive: what
         SPARQL's ``CONTAINS(LCASE(?text), LCASE(?word))`` finds), by IRI."""
-        rows = self.db.execute(
-            "SELECT DISTINCT node FROM entries WHERE kind = 'fact' AND type = ? AND instr(ltext, ?) > 0 ORDER BY node",
-            (type_word, word.lower()),
-        )
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT DISTINCT node FROM entries WHERE kind = 'fact' AND type = ? AND instr(ltext, ?) > 0 ORDER BY node",
+                (type_word, word.lower()),
+            ).fetchall()
         return [node for (node,) in rows]
 
+    @_locked
     def count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 

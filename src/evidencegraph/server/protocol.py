@@ -215,6 +215,7 @@ async def update(ctx: Context, request: Any) -> Any:
         except (OSError, ValueError) as e:
             raise Problem(400, f"the update failed: {e}") from None
         ctx.db.update(RESYNC)
+        ctx.store.search_index().rebuild(ctx.store)  # the pages an update touched cannot be known: all of them
 
     await ctx.writing(apply)
     return Response(status_code=204)
