@@ -177,7 +177,7 @@ def test_interrupted_ingest_is_rolled_back_in_the_index_too(store, tmp_path):
     assert [h.node for h in index.search("harmonious")]  # the pages from before stay
     assert index.db.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
     pages = {g.value for g in opened.db.named_graphs()}
-    assert {p for (p,) in index.db.execute("SELECT DISTINCT page FROM entries")} == pages
+    assert {p for (p,) in index.db.execute("SELECT iri FROM pages")} == pages
     opened.close()
 
 
@@ -271,6 +271,10 @@ def test_server_writes_keep_the_index(store):
         r = client.put(root + "/store", params={"graph": graph}, content=body, headers={**auth, "Content-Type": "text/turtle"})
         assert r.status_code in (201, 204), r.text
         assert [h["pages"] for h in client.get(root + "/search", params={"q": "wakanda"}).json()["hits"]] == [[graph]]
+        more = f'<{ID}entity/wakanda> <http://www.w3.org/2000/01/rdf-schema#label> "Wakanda Republic" .'
+        r = client.post(root + "/store", params={"graph": graph}, content=more, headers={**auth, "Content-Type": "text/turtle"})
+        assert r.status_code == 204, r.text
+        assert texts(client.get(root + "/search", params={"q": "republic"}).json()["hits"]) == ["Wakanda Republic"]
         update = (f'INSERT DATA {{ GRAPH <{graph}> {{ <{ID}entity/wakanda> '
                   f'<http://www.w3.org/2000/01/rdf-schema#label> "Wakanda Forever" }} }}')
         r = client.post(root + "/update", content=update, headers={**auth, "Content-Type": "application/sparql-update"})

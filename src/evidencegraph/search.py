@@ -46,9 +46,10 @@ _PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
 _KIND_OF = {_EG + "Fact": "fact", _EG + "Source": "source", _EG + "Entity": "entity"}
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS pages (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS entries (
     id INTEGER PRIMARY KEY,
-    page TEXT NOT NULL,
+    page INTEGER NOT NULL,
     kind TEXT NOT NULL,
     node TEXT NOT NULL,
     type TEXT NOT NULL,
@@ -258,22 +259,38 @@ class SearchIndex:
         log.info("search index: %d pages of an unfinished write read again", len(pending))
         return pending
 
+    @_locked
+    def reindex(self, store: "Store", pages: Sequence[str]) -> None:
+        """These pages' rows made again from the store (after a write that went round the Store's methods)."""
+        with _tx(self.db):
+            self._delete(pages)
+            for g in pages:
+                if store.has_graph(g):
+                    self._insert(g, rows_of_quads(store.db.quads_for_pattern(None, None, None, _node(g))))
+
     def _clear(self) -> None:
         self.db.execute("DELETE FROM entries")
         self.db.execute("DELETE FROM texts")
+        self.db.execute("DELETE FROM pages")
 
     def _delete(self, pages: Sequence[str]) -> None:
         for g in pages:
-            self.db.execute("DELETE FROM texts WHERE rowid IN (SELECT id FROM entries WHERE page = ?)", (g,))
-            self.db.execute("DELETE FROM entries WHERE page = ?", (g,))
+            row = self.db.execute("SELECT id FROM pages WHERE iri = ?", (g,)).fetchone()
+            if row is None:
+                continue
+            self.db.execute("DELETE FROM texts WHERE rowid IN (SELECT id FROM entries WHERE page = ?)", row)
+            self.db.execute("DELETE FROM entries WHERE page = ?", row)
+            self.db.execute("DELETE FROM pages WHERE id = ?", row)
 
     def _insert(self, page: str, rows: Sequence[Row]) -> None:
-        for kind, node, word, text, sources in rows:
-            cur = self.db.execute(
-                "INSERT INTO entries (page, kind, node, type, sources, ltext) VALUES (?, ?, ?, ?, ?, ?)",
-                (page, kind, node, word, sources, text.lower() if kind == "fact" else None),
-            )
-            self.db.execute("INSERT INTO texts (rowid, text) VALUES (?, ?)", (cur.lastrowid, text))
+        pid = self.db.execute("INSERT INTO pages (iri) VALUES (?)", (page,)).lastrowid
+        first = self.db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM entries").fetchone()[0]
+        self.db.executemany(
+            "INSERT INTO entries (id, page, kind, node, type, sources, ltext) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(first + i, pid, kind, node, word, sources, text.lower() if kind == "fact" else None)
+             for i, (kind, node, word, text, sources) in enumerate(rows)],
+        )
+        self.db.executemany("INSERT INTO texts (rowid, text) VALUES (?, ?)", [(first + i, r[3]) for i, r in enumerate(rows)])
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -299,7 +316,7 @@ class SearchIndex:
             "     bm25(texts) AS score, e.page, e.sources FROM texts t JOIN entries e ON e.id = t.rowid "
             f"  WHERE {' AND '.join(where)}) "
             "SELECT kind, node, type, text, MIN(marked), MIN(score), COUNT(DISTINCT page), "
-            "  GROUP_CONCAT(page, char(31)), GROUP_CONCAT(sources, char(31)) FROM m "
+            "  GROUP_CONCAT(p.iri, char(31)), GROUP_CONCAT(sources, char(31)) FROM m JOIN pages p ON p.id = m.page "
             "GROUP BY kind, node, text ORDER BY MIN(score), node LIMIT ?"
         )
         try:
