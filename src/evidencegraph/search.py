@@ -25,12 +25,9 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from .errors import StoreError, UsageError
-
-if TYPE_CHECKING:
-    from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +191,7 @@ class SearchIndex:
         return bool(row and row[0] == VERSION)
 
     @_locked
-    def ensure(self, store: "Store") -> None:
+    def ensure(self, store: Any) -> None:
         """Build the index from the store if it has none yet (a store written before the index existed)."""
         if self.built:
             return
@@ -218,7 +215,7 @@ class SearchIndex:
             raise
 
     @_locked
-    def rebuild(self, store: "Store") -> None:
+    def rebuild(self, store: Any) -> None:
         """Read every page again (after a write whose pages cannot be known, e.g. SPARQL Update)."""
         self.db.execute("DELETE FROM meta WHERE key = 'version'")
         self.ensure(store)
@@ -245,7 +242,7 @@ class SearchIndex:
             self.db.executemany("DELETE FROM pending WHERE page = ?", [(g,) for g in pages])
 
     @_locked
-    def reconcile(self, store: "Store") -> list[str]:
+    def reconcile(self, store: Any) -> list[str]:
         """Pages whose write did not finish: their rows made again from what the store holds."""
         pending = [g for (g,) in self.db.execute("SELECT page FROM pending")]
         if not pending or self.read_only:
@@ -260,7 +257,7 @@ class SearchIndex:
         return pending
 
     @_locked
-    def reindex(self, store: "Store", pages: Sequence[str]) -> None:
+    def reindex(self, store: Any, pages: Sequence[str]) -> None:
         """These pages' rows made again from the store (after a write that went round the Store's methods)."""
         with _tx(self.db):
             self._delete(pages)
