@@ -30,8 +30,9 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 from generate import generate  # noqa: E402
 
-WORDS = [("an entity", "jonven"), ("common", "water"), ("two common", "water treaty"), ("prefix", "coop*")]
-QUESTIONS = [("claim", "water"), ("claim", "treaty"), ("perspective", "Jonven"), ("claim", "zzz")]
+WORDS = [("an entity's name", "{entity}"), ("common", "water"), ("two common", "water treaty"), ("prefix", "coop*"),
+         ("no match", "zzz")]
+QUESTIONS = [("claim", "water"), ("claim", "treaty"), ("perspective", "{entity}"), ("claim", "zzz")]
 
 
 def timed(fn, repeat: int) -> tuple[float, float, object]:
@@ -62,20 +63,24 @@ def run_size(n: int, work: Path, repeat: int) -> list[str]:
         index = store.search_index()
         entries = index.count()
         size = sum(f.stat().st_size for f in store_dir.glob(FILE + "*"))
+        entity = index.db.execute("SELECT t.text FROM texts t JOIN entries e ON e.id = t.rowid "
+                                  "WHERE e.kind = 'entity' ORDER BY e.id LIMIT 1").fetchone()[0].split()[0]
         for label, word in WORDS:
+            word = word.format(entity=entity)
             p50, p95, hits = timed(lambda: index.search(word, limit=20), repeat)
             lines.append(f"| {n:,} | search `{word}` ({label}) | {p50 * 1000:.1f} | {p95 * 1000:.1f} | | {len(hits)} hits |")  # type: ignore[arg-type]
         q = question("facts-mentioning")
         for type_word, word in QUESTIONS:
+            word = word.format(entity=entity)
             subs = q.bind({"type": type_word, "word": word})
             p50, p95, rows = timed(lambda: list(store.query(question_query(store, q.name, q.sparql, subs), subs)), repeat)
             s50, s95, srows = timed(lambda: list(store.query(q.sparql, subs)), max(1, repeat // 3))
             assert len(rows) == len(srows), (len(rows), len(srows))  # type: ignore[arg-type]
             lines.append(f"| {n:,} | facts-mentioning {type_word}/{word} | {p50 * 1000:.1f} | {p95 * 1000:.1f} | "
                          f"{s50 * 1000:.1f} | {len(rows):,} rows, {s50 / p50:.0f}× |")  # type: ignore[arg-type]
-    cmd = [sys.executable, "-m", "evidencegraph", "search", WORDS[0][1], "--store", str(store_dir), "-f", "json"]
+    cmd = [sys.executable, "-m", "evidencegraph", "search", "water", "--store", str(store_dir), "-f", "json"]
     p50, p95, _ = timed(lambda: subprocess.run(cmd, capture_output=True, check=True), max(1, repeat // 3))
-    lines.append(f"| {n:,} | `evidencegraph search {WORDS[0][1]}` (process) | {p50 * 1000:.0f} | {p95 * 1000:.0f} | | |")
+    lines.append(f"| {n:,} | `evidencegraph search water` (the process) | {p50 * 1000:.0f} | {p95 * 1000:.0f} | | |")
     for f in store_dir.glob(FILE + "*"):
         f.unlink()
     t = time.perf_counter()

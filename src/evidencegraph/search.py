@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS entries (
 );
 CREATE INDEX IF NOT EXISTS entries_page ON entries (page);
 CREATE INDEX IF NOT EXISTS entries_type ON entries (kind, type);
+CREATE INDEX IF NOT EXISTS entries_node ON entries (node);
 CREATE VIRTUAL TABLE IF NOT EXISTS texts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS pending (page TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -308,29 +309,44 @@ class SearchIndex:
         if kind:
             where.append("e.kind = ?")
             args.append(kind)
-        sql = (  # materialized: bm25() and highlight() work in the FTS query only, not once it is flattened
-            f"WITH m AS MATERIALIZED (SELECT e.kind, e.node, e.type, t.text, highlight(texts, 0, '{MARK[0]}', '{MARK[1]}') AS marked, "
-            "     bm25(texts) AS score, e.page, e.sources FROM texts t JOIN entries e ON e.id = t.rowid "
-            f"  WHERE {' AND '.join(where)}) "
-            "SELECT kind, node, type, text, MIN(marked), MIN(score), COUNT(DISTINCT page), "
-            "  GROUP_CONCAT(p.iri, char(31)), GROUP_CONCAT(sources, char(31)) FROM m JOIN pages p ON p.id = m.page "
-            "GROUP BY kind, node, text ORDER BY MIN(score), node LIMIT ?"
-        )
+        # the best rows first (bm25 only: no highlight, no grouping over every match), a node once
+        if len(where) == 1:
+            sql = "SELECT rowid, rank FROM texts WHERE texts MATCH ? ORDER BY rank, rowid LIMIT ? OFFSET ?"
+        else:
+            sql = (f"SELECT t.rowid, bm25(texts) AS score FROM texts t JOIN entries e ON e.id = t.rowid "
+                   f"WHERE {' AND '.join(where)} ORDER BY score, t.rowid LIMIT ? OFFSET ?")
+        best: dict[str, tuple[int, float]] = {}
+        batch, offset = max(4 * limit, 64), 0
         try:
             with self.lock:
-                found = self.db.execute(sql, [*args, limit]).fetchall()
+                while len(best) < limit:
+                    found = self.db.execute(sql, [*args, batch, offset]).fetchall()
+                    ids = [rowid for rowid, _ in found]
+                    nodes = dict(self.db.execute(
+                        f"SELECT id, node FROM entries WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall())
+                    for rowid, score in found:
+                        best.setdefault(nodes[rowid], (rowid, score))
+                    if len(found) < batch:
+                        break
+                    offset, batch = offset + batch, batch * 4
+                return [self._hit(node, rowid, score, query) for node, (rowid, score) in list(best.items())[:limit]]
         except sqlite3.OperationalError as e:
             raise UsageError(f"cannot search for {text!r} ({e})") from None
-        hits = []
-        for kind_, node, word, txt, marked, score, count, pages, sources in found:
-            page_list = sorted(set(pages.split("\x1f")))
-            seen: dict[str, str] = {}
-            for part in (sources or "").split("\x1f"):
+
+    def _hit(self, node: str, rowid: int, score: float, query: str) -> Hit:
+        kind, word = self.db.execute("SELECT kind, type FROM entries WHERE id = ?", (rowid,)).fetchone()
+        txt, marked = self.db.execute(
+            f"SELECT text, highlight(texts, 0, '{MARK[0]}', '{MARK[1]}') FROM texts WHERE texts MATCH ? AND rowid = ?",
+            (query, rowid)).fetchone()
+        pages = sorted({iri for (iri,) in self.db.execute(
+            "SELECT p.iri FROM entries e JOIN pages p ON p.id = e.page WHERE e.node = ?", (node,))})
+        seen: dict[str, str] = {}
+        if kind == "fact":
+            for (part,) in self.db.execute("SELECT DISTINCT sources FROM entries WHERE node = ?", (node,)):
                 for iri, title in json.loads(part) if part else ():
                     seen.setdefault(iri, title)
-            hits.append(Hit(kind_, node, txt, marked, word, score, page_list[:PAGES_SHOWN], count,
-                            [{"source": iri, "title": title} for iri, title in sorted(seen.items())]))
-        return hits
+        return Hit(kind, node, txt, marked, word, score, pages[:PAGES_SHOWN], len(pages),
+                   [{"source": iri, "title": title} for iri, title in sorted(seen.items())])
 
     def facts_containing(self, type_word: str, word: str) -> list[str]:
         """Facts of this type word whose text contains ``word`` (a substring, case-insensitive: what
