@@ -78,6 +78,7 @@ def ask(question: str, store: Any = None, **params: Any) -> list[dict[str, Any]]
     :raises StoreError: the store cannot be opened.
     """
     from .queries import question as find
+    from .search import question_query
 
     q = find(question)
     bound = q.bind({k: str(v) for k, v in params.items()})
@@ -85,8 +86,8 @@ def ask(question: str, store: Any = None, **params: Any) -> list[dict[str, Any]]
         from .stores import open_store
 
         with open_store(store, read_only=True) as opened:
-            return _rows(opened.query(q.sparql, bound))
-    return _rows(store.query(q.sparql, bound))
+            return _rows(opened.query(question_query(opened, q.name, q.sparql, bound), bound))
+    return _rows(store.query(question_query(store, q.name, q.sparql, bound), bound))
 
 
 def _rows(results: Any) -> list[dict[str, Any]]:

@@ -508,6 +508,34 @@ def pages(store_dir: str | None, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("text")
+@store_option
+@click.option("--type", "type_word", metavar="T", help="Facts of this type only (claim, perspective, …).")
+@click.option("--kind", type=click.Choice(["fact", "source", "entity"]), help="Only this kind of node.")
+@click.option("-n", "--limit", default=20, show_default=True, type=click.IntRange(1), help="At most this many hits.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "tsv"]), default="table", show_default=True,
+              help="table for people (the match in [ ]); json or tsv (with a header line) for scripts.")
+@handle_errors
+def search(text: str, store_dir: str | None, type_word: str | None, kind: str | None, limit: int, fmt: str) -> None:
+    """Find fact texts, source titles and entity names with these words, best first.
+
+    Case and accents are ignored; every word must occur (word* for a prefix).
+    The index is kept beside a store folder (search.sqlite), not on a SPARQL endpoint.
+    """
+    from .search import hits_output, index_of
+    from .stores import open_store
+
+    with open_store(store_dir, read_only=True) as store:
+        hits = index_of(store).search(text, type_word, kind, limit)
+    if not hits:
+        click.echo("no match", err=True)
+        if fmt == "json":
+            click.echo("[]")
+        return
+    click.echo(hits_output(hits, fmt, table_width()), nl=False)
+
+
+@cli.command()
 @click.argument("sparql", required=False)
 @store_option
 @click.option(
@@ -561,6 +589,10 @@ def query(
 
     start = perf_counter()
     with open_store(store_dir, read_only=True) as store, output_stream(output) as out:
+        if name:
+            from .search import question_query
+
+            text = question_query(store, name, text, substitutions)  # facts-mentioning: from the search index
         try:
             results = store.query(text, substitutions, allow_service)
             if is_graph_result(results):

@@ -422,6 +422,7 @@ class _Job:
     rdf: bool = False  # an RDF dataset file: loaded by the main process, not a worker
     unchanged: bool = False  # its content is a current page's already: nothing to do
     shapes: tuple[tuple[str, ...], bool, str] | None = None  # a user's shapes (UserShapes.key), read once per worker
+    index: bool = False  # make the page's search-index rows (a local store keeps the index)
 
 
 @dataclass
@@ -443,6 +444,7 @@ class _Done:
     count: int = 0
     times: dict[str, float] = field(default_factory=dict)
     checks: list[tuple[str, str, str]] = field(default_factory=list)  # values other pages could contradict
+    rows: list[Any] = field(default_factory=list)  # the page's rows for the search index (search.py)
 
 
 def _work(job: _Job) -> _Done:
@@ -494,6 +496,10 @@ def _work(job: _Job) -> _Done:
     quad_lines, triple_lines = nquad_lines(g, triples)
     done.quads, done.triples = "".join(quad_lines).encode("utf-8"), "".join(triple_lines).encode("utf-8")
     done.count = len(quad_lines)
+    if job.index:
+        from .search import rows_of_mapping
+
+        done.rows = rows_of_mapping(triples)
     t5 = perf_counter()
     done.times = {"read": t1 - t0, "parse": t2 - t1, "map": t3 - t2, "validate": t4 - t3, "serialize": t5 - t4}
     return done
@@ -586,12 +592,14 @@ def ingest(
     outcome = IngestOutcome(recovered=list(getattr(store, "recovered", [])))
     stages = dict.fromkeys(("read", "parse", "map", "validate", "serialize", "load", "check"), 0.0)
     checker = Checker(store) if getattr(store, "db_is_local", False) else None
+    local = bool(getattr(store, "db_is_local", False))
 
     def jobs_of(raw: str | Path) -> Iterator[_Job]:
         for pf in iter_pages([raw], glob):
             rdf = pf.path.suffix.lower() in RDF_SUFFIXES
             yield _Job(str(pf.path), pf.name, base, None if rdf else subject, None if rdf else object, validate, wiki, rdf,
-                       not rdf and _unchanged(pf.path, store), shapes=shapes.key if shapes is not None and not rdf else None)
+                       not rdf and _unchanged(pf.path, store), shapes=shapes.key if shapes is not None and not rdf else None,
+                       index=local)
 
     # Jobs are made one at a time as the workers take them, so 100k pages cost no 100k objects here.
     todo: Iterator[_Job] = (job for raw in paths for job in jobs_of(raw))
@@ -616,7 +624,8 @@ def ingest(
 
     def write(pages: list[_Done], replace: list[str]) -> None:
         t = perf_counter()
-        store.write_batch([(d.graph, d.quads, d.triples) for d in pages], replace, [revision(d) for d in pages])
+        store.write_batch([(d.graph, d.quads, d.triples) for d in pages], replace, [revision(d) for d in pages],
+                          rows={d.graph: d.rows for d in pages} if local else None)
         t2 = perf_counter()
         stages["load"] += t2 - t
         if checker:

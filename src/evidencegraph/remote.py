@@ -309,13 +309,14 @@ class RemoteStore(Store):
             raise failed from None
 
     def write_batch(
-        self, pages: Sequence[tuple[str, bytes, bytes]], replace: Sequence[str] = (), revisions: Sequence[Any] = ()
+        self, pages: Sequence[tuple[str, bytes, bytes]], replace: Sequence[str] = (), revisions: Sequence[Any] = (),
+        rows: Any = None,
     ) -> None:
         """Write page graphs, given as UTF-8 N-Quads and the same triples as N-Triples.
 
         Each graph is replaced whole (``replace`` needs no special step); the
         union triples are not written (the server's default graph is the union).
-        A remote store keeps the current revisions only (``revisions`` is not kept).
+        A remote store keeps the current revisions only (``revisions`` is not kept), and no search index (``rows``).
         """
         self._put_graphs([(g, t) for g, _, t in pages])
 

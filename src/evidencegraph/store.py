@@ -32,6 +32,7 @@ from .errors import QueryError, StoreError
 from .guard import one_line
 from .formats import RdfFormat
 from .revisions import History, NewRevision
+from .search import Row, SearchIndex, rows_of_nquads, rows_of_quads
 from .sparqlcheck import check_query as check_query  # SERVICE and LOAD refused (callers import it from here)
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class Store:
     """
 
     history: History | None = None  # the revisions beside a local store (None for a remote one)
+    _search: SearchIndex | None = None  # the full-text index beside a local store (search.py), opened on first use
     db_is_local = True  # self.db is the embedded database (a remote store has none)
 
     def __init__(self, path: Path, create: bool = False, read_only: bool = False):
@@ -141,7 +143,8 @@ class Store:
         log.warning("rolled back %d pages of an interrupted ingest", len(graphs))
 
     def write_batch(
-        self, pages: Sequence[tuple[str, bytes, bytes]], replace: Sequence[str] = (), revisions: Sequence[NewRevision] = ()
+        self, pages: Sequence[tuple[str, bytes, bytes]], replace: Sequence[str] = (), revisions: Sequence[NewRevision] = (),
+        rows: dict[str, list[Row]] | None = None,
     ) -> None:
         """Bulk-load page graphs, given as UTF-8 N-Quads (and their triples as N-Triples, for the union).
 
@@ -150,7 +153,12 @@ class Store:
         mid-way, the next open rolls the batch back (see _recover).  The data
         is loaded leniently (IRIs are not parsed again): it comes from
         ``mapping``, whose IRIs are a checked base plus escaped parts.
+        ``rows``: each page's rows for the search index (made from its N-Quads when not given);
+        they are written first, marked pending until the store has the pages (search.py).
         """
+        graphs = [g for g, _, _ in pages]
+        index = self.search_index()
+        index.begin({g: rows[g] if rows is not None and g in rows else rows_of_nquads(q) for g, q, _ in pages})
         if replace:
             self._archive(replace)
             # a changed page swaps its old graph for the new one in one transaction:
@@ -168,6 +176,7 @@ class Store:
             self._load(pages)
         if revisions and self.history:
             self.history.record_current(revisions)
+        index.done(graphs)
 
     def _load(self, pages: Sequence[tuple[str, bytes, bytes]]) -> None:
         data = b"".join(part for _, q, t in pages for part in (q, t))
@@ -191,6 +200,16 @@ class Store:
             checksum = self.checksum_of(g)
             if checksum is not None:
                 self.history.archive(g, checksum, self.graph_nquads(g), self.file_name_of(g))
+
+    def search_index(self) -> SearchIndex:
+        """The full-text index beside the store (search.py): built on first use, pages of an
+        unfinished write (a crash, a rolled-back ingest) read again from the store."""
+        if self._search is None:
+            self._search = SearchIndex(self.path, self.read_only)
+            self._search.ensure(self)
+            if not self.read_only:
+                self._search.reconcile(self)
+        return self._search
 
     def archive_revision(self, revision: NewRevision) -> None:
         """Keep a revision that is not current (an older file of a page) as history only."""
@@ -252,18 +271,24 @@ class Store:
         quads = [q for _, qs in graphs for q in qs]
         replace = [g for g, _ in graphs if g in set(existing)]
         self._archive(replace)
+        index = self.search_index()
+        index.begin({g: rows_of_quads(qs) for g, qs in graphs})
         if not replace:
             self.db.extend(quads + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
-            return len(quads)
-        body = "".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }} {q.subject} {q.predicate} {q.object} . " for q in quads)
-        self.db.update(f"{_drop_pages(replace)} ; INSERT DATA {{ {body} }}")
+        else:
+            body = "".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }} {q.subject} {q.predicate} {q.object} . " for q in quads)
+            self.db.update(f"{_drop_pages(replace)} ; INSERT DATA {{ {body} }}")
+        index.done(g for g, _ in graphs)
         return len(quads)
 
     def remove_pages(self, graphs: Iterable[str]) -> int:
         graphs = list(graphs)
         if graphs:
             self._archive(graphs)
+            index = self.search_index()
+            index.begin({}, dropped=graphs)
             self.db.update(_drop_pages(graphs))
+            index.done(graphs)
         return len(graphs)
 
     def flush(self) -> None:
@@ -279,6 +304,9 @@ class Store:
         if getattr(self, "history", None) is not None:
             self.history.close()  # type: ignore[union-attr]
             self.history = None
+        if self._search is not None:
+            self._search.close()
+            self._search = None
 
     def __enter__(self) -> "Store":
         return self

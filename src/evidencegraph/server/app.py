@@ -15,6 +15,7 @@ from typing import Any, Callable
 from ..errors import EvidenceGraphError, UsageError
 from ..store import Store
 from . import graphstore, pages, protocol
+from .search import search
 from .context import Context, Settings
 from .limits import DEFAULT_MAX_BODY, MAX_HEADER_BYTES, BodyLimit, ReadCors
 from .problem import Problem
@@ -66,6 +67,7 @@ def create_app(store: Store, settings: Settings) -> Any:
         Route("/ontology", guarded(pages.ontology), methods=read),
         Route("/.well-known/void", guarded(pages.void), methods=read),
         Route("/question/", guarded(pages.questions), methods=read),
+        Route("/search", guarded(search), methods=read),
         Route("/question/{name}", guarded(protocol.question), methods=read),
         Route("/assets/{name:path}", guarded(pages.asset), methods=read),
     ]

@@ -105,6 +105,7 @@ async def graph_store(ctx: Context, request: Any) -> Any:
                 ctx.db.add_graph(node)
         else:
             ctx.db.extend(quads + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
+            ctx.store.search_index().reindex(ctx.store, [graph])
         return existed
 
     existed = await ctx.writing(write)

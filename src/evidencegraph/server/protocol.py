@@ -130,7 +130,10 @@ async def question(ctx: Context, request: Any) -> Any:
 
     if wants_html(request):
         return await question_html(ctx, q, dict(params), subs)
-    answer = await ctx.query(q.sparql, request.headers.get("accept"), forced_format(parse_qsl(request.url.query)),
+    from ..search import question_query
+
+    sparql = await ctx.in_worker(question_query, ctx.store, q.name, q.sparql, subs)  # facts-mentioning: from the index
+    answer = await ctx.query(sparql, request.headers.get("accept"), forced_format(parse_qsl(request.url.query)),
                              None, None, subs, None)
     return ctx.respond(answer)
 
@@ -152,10 +155,12 @@ async def question_html(ctx: Context, q: Any, values: dict[str, str], subs: dict
     from ..webpages import question_page
 
     def render() -> str:
+        from ..search import question_query
         from ..sparql import PREDECLARED
 
         variables = {ox.Variable(k): v for k, v in subs.items()}
-        results = ctx.db.query(q.sparql, prefixes=PREDECLARED, substitutions=variables or None)
+        sparql = question_query(ctx.store, q.name, q.sparql, subs)
+        results = ctx.db.query(sparql, prefixes=PREDECLARED, substitutions=variables or None)
         return question_page(Renderer(ctx.db, ctx.paths.local), q, values, results, ctx.settings.max_rows)
 
     return HTMLResponse(await ctx.in_worker(render), headers={"Vary": "Accept"})
@@ -210,6 +215,7 @@ async def update(ctx: Context, request: Any) -> Any:
         except (OSError, ValueError) as e:
             raise Problem(400, f"the update failed: {e}") from None
         ctx.db.update(RESYNC)
+        ctx.store.search_index().rebuild(ctx.store)  # the pages an update touched cannot be known: all of them
 
     await ctx.writing(apply)
     return Response(status_code=204)

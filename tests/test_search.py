@@ -1,0 +1,289 @@
+"""The full-text index beside the store: kept in step with every write, ranked, accent- and
+case-insensitive; the search command, the /search endpoint, facts-mentioning from the index."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from conftest import HERE, PAGES, invoke
+from evidencegraph.server import Settings
+from evidencegraph.store import Store
+from live_server import live_server
+
+sys.path.insert(0, str(HERE.parent / "benchmarks"))
+from generate import generate  # noqa: E402
+
+ID = "https://w3id.org/evidencegraph/id/"
+BELGIUM = ID + "entity/belgium"
+PAGE = ID + "page/belgium--european-union"
+HARMONIOUS = "Belgium identifies harmonious cooperation"
+
+
+def search(store: Path, *args: str) -> list[dict]:
+    result = invoke(CliRunner(), "search", *args, "--store", str(store), "-f", "json", "-n", "100")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout) if result.stdout.strip() else []
+
+
+def texts(hits: list[dict]) -> list[str]:
+    return [h["text"] for h in hits]
+
+
+@pytest.fixture
+def store(tmp_path):
+    pages = tmp_path / "pages"
+    shutil.copytree(PAGES, pages)
+    path = tmp_path / "store"
+    result = invoke(CliRunner(), "ingest", str(pages), "--store", str(path), "-q")
+    assert "6 loaded" in result.stderr, result.output
+    return path
+
+
+def test_ingest_indexes_facts_sources_and_entities_with_pages_and_sources(store):
+    assert (store / "search.sqlite").exists()
+    hits = search(store, "harmonious")
+    assert len(hits) == 1 and hits[0]["kind"] == "fact" and hits[0]["type"] == "claim"
+    assert hits[0]["text"].startswith(HARMONIOUS)
+    assert hits[0]["pages"] == [PAGE] and hits[0]["page_count"] == 1
+    assert [s["title"] for s in hits[0]["sources"]] == ["Independence play: Europe's pursuit of strategic autonomy"]
+    assert hits[0]["node"].startswith(ID + "fact/")
+    entity = [h for h in search(store, "belgium", "--kind", "entity")]
+    assert [h["node"] for h in entity] == [BELGIUM] and entity[0]["page_count"] == 3
+    assert all(h["kind"] == "source" for h in search(store, "strategic autonomy", "--kind", "source"))
+    assert "Independence play: Europe's pursuit of strategic autonomy" in texts(search(store, "pursuit", "--kind", "source"))
+
+
+def test_accents_and_case_are_ignored(store):
+    for word in ("côte", "COTE", "Cote", "CÔTE"):
+        found = texts(search(store, word, "--kind", "entity"))
+        assert found == ["Côte d’Ivoire"], word
+    assert texts(search(store, "harmonious")) == texts(search(store, "HARMONIOUS"))
+
+
+def test_type_filter_and_ranking(store):
+    claims = search(store, "belgium", "--type", "claim")
+    assert claims and all(h["kind"] == "fact" and h["type"] == "claim" for h in claims)
+    everything = search(store, "belgium")
+    assert {h["type"] for h in everything if h["kind"] == "fact"} > {"claim"}
+    scores = [h["score"] for h in everything]
+    assert scores == sorted(scores)  # bm25: lower is better, best first
+    assert everything[0]["node"] == BELGIUM  # the short text that is only the word ranks first
+    assert search(store, "belgium", "--type", "no-such-type") == []
+
+
+def test_table_marks_the_match_and_no_match_exits_0(store):
+    result = invoke(CliRunner(), "search", "harmonious", "--store", str(store))
+    assert result.exit_code == 0 and "[harmonious]" in result.stdout and "Independence play" in result.stdout
+    result = invoke(CliRunner(), "search", "zzzqqq", "--store", str(store))
+    assert result.exit_code == 0 and result.stdout == "" and "no match" in result.stderr
+    tsv = invoke(CliRunner(), "search", "harmonious", "--store", str(store), "-f", "tsv").stdout.splitlines()
+    assert tsv[0].split("\t")[:3] == ["kind", "text", "node"] and len(tsv) == 2
+
+
+def test_replaced_page_old_text_gone_and_revision_not_searchable(store, tmp_path):
+    page = tmp_path / "pages" / "belgium-european-union.txt"
+    page.write_text(page.read_text(encoding="utf-8").replace("harmonious", "zanzibarian"), encoding="utf-8")
+    result = invoke(CliRunner(), "ingest", str(page), "--store", str(store), "-q")
+    assert "1 replaced" in result.stderr, result.output
+    assert search(store, "harmonious") == []  # the old revision is history, not searchable
+    assert [h["pages"] for h in search(store, "zanzibarian")] == [[PAGE]]
+    history = invoke(CliRunner(), "history", PAGE, "--store", str(store))
+    assert history.exit_code == 0 and history.stdout.count("\n") >= 3, history.output
+
+
+def test_removed_page_leaves_the_index(store):
+    assert search(store, "harmonious")
+    result = invoke(CliRunner(), "remove", PAGE, "--store", str(store))
+    assert result.exit_code == 0, result.output
+    assert search(store, "harmonious") == []
+    belgium = search(store, "belgium", "--kind", "entity")
+    assert belgium[0]["page_count"] == 2 and PAGE not in belgium[0]["pages"]
+
+
+def test_rdf_file_load_is_indexed(store, tmp_path):
+    export = tmp_path / "export.nq"
+    assert invoke(CliRunner(), "export", "--store", str(store), "-f", "nq", "-o", str(export)).exit_code == 0
+    other = tmp_path / "other"
+    result = invoke(CliRunner(), "ingest", str(export), "--store", str(other), "-q")
+    assert "6 loaded" in result.stderr, result.output
+    assert search(other, "harmonious") == search(store, "harmonious")
+
+
+def test_store_without_an_index_gets_one_on_first_use(store):
+    for name in os.listdir(store):
+        if name.startswith("search.sqlite"):
+            os.unlink(store / name)
+    cmd = [sys.executable, "-m", "evidencegraph", "search", "harmonious", "--store", str(store), "-f", "json"]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0 and "building the search index of 6 pages" in first.stderr, first.stderr
+    assert len(json.loads(first.stdout)) == 1
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and again.stderr == "" and json.loads(again.stdout) == json.loads(first.stdout)
+
+
+def test_interrupted_ingest_is_rolled_back_in_the_index_too(store, tmp_path):
+    """A process that dies after the bulk load, before its journal is cleared (what a kill mid-ingest
+    leaves): the next open rolls the pages back, and the index forgets them."""
+    corpus = tmp_path / "corpus"
+    generate(60, corpus, seed=3)
+    child = textwrap.dedent(f"""
+        import json, os, sys
+        from pathlib import Path
+        import pyoxigraph as ox
+        from evidencegraph.mapping import nquad_lines, page_triples
+        from evidencegraph.pipeline import PageFile, read_page
+        from evidencegraph.search import rows_of_mapping
+        from evidencegraph.store import JOURNAL, Store
+        store = Store(Path({str(store)!r}))
+        pages, rows = [], {{}}
+        for p in sorted(Path({str(corpus)!r}).rglob("*.txt")):
+            g, triples = page_triples(read_page(PageFile(p, p.name)))
+            q, t = nquad_lines(g, triples)
+            pages.append((g, "".join(q).encode(), "".join(t).encode()))
+            rows[g] = rows_of_mapping(triples)
+        store.search_index().begin(rows)  # what write_batch does first
+        (store.path / JOURNAL).write_text(json.dumps({{"graphs": [g for g, _, _ in pages]}}))
+        store.db.bulk_load(b"".join(q + t for _, q, t in pages), ox.RdfFormat.N_QUADS, lenient=True)
+        store.db.flush()
+        print(len(pages), flush=True)
+        os._exit(9)  # killed before the journal is removed
+    """)
+    proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 9 and int(proc.stdout) >= 50, proc.stderr
+    any_fact = None
+    for p in sorted(corpus.rglob("*.txt")):
+        for line in p.read_text(encoding="utf-8").splitlines():
+            if line.startswith("claim"):
+                any_fact = line[len("claim"):].split()[:6]
+                break
+        if any_fact:
+            break
+    assert any_fact
+    opened = Store(store)
+    assert len(opened.recovered) >= 50
+    index = opened.search_index()
+    assert index.search(" ".join(any_fact)) == []
+    assert [h.node for h in index.search("harmonious")]  # the pages from before stay
+    assert index.db.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
+    pages = {g.value for g in opened.db.named_graphs()}
+    assert {p for (p,) in index.db.execute("SELECT iri FROM pages")} == pages
+    opened.close()
+
+
+# --- facts-mentioning from the index agrees with its SPARQL ------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus_store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    generate(150, root / "pages", seed=5)
+    path = root / "store"
+    result = invoke(CliRunner(), "ingest", str(root / "pages"), str(PAGES), "--store", str(path), "-q")
+    assert result.exit_code in (0, 1), result.output
+    return path
+
+
+def rows_of(results) -> list[tuple[str, ...]]:
+    return [tuple(str(row[v]) for v in ("type", "word", "fact", "text", "source")) for row in results]
+
+
+@pytest.mark.parametrize("type_word,word", [
+    ("claim", "the"), ("claim", "THE"), ("perspective", "union"), ("claim", "belg"), ("rumor", "apple"),
+    ("claim", "côte"), ("claim", ""), ("measurement", "per"), ("claim", "zzzqqq"), ("nosuchtype", "the"),
+])
+def test_facts_mentioning_from_the_index_agrees_with_its_sparql(corpus_store, type_word, word):
+    from evidencegraph.queries import question
+    from evidencegraph.search import question_query
+
+    q = question("facts-mentioning")
+    subs = q.bind({"type": type_word, "word": word})
+    with Store(corpus_store, read_only=True) as store:
+        fast = question_query(store, q.name, q.sparql, subs)
+        assert fast != q.sparql
+        expected = rows_of(store.query(q.sparql, subs))
+        got = rows_of(store.query(fast, subs))
+    assert sorted(got) == sorted(expected)
+    assert [r[3] for r in got] == sorted(r[3] for r in got)  # ORDER BY ?text
+    if type_word == "claim" and word in ("the", "THE"):
+        assert len(expected) > 5
+
+
+def test_facts_mentioning_on_the_command_line_uses_the_index(corpus_store):
+    args = ["query", "-Q", "facts-mentioning", "-p", "type=claim", "-p", "word=Union", "--store", str(corpus_store),
+            "-f", "csv"]
+    result = invoke(CliRunner(), *args)
+    assert result.exit_code == 0 and result.stdout.splitlines()[0] == "type,word,fact,text,source"
+    from evidencegraph.answers import ask
+
+    assert len(ask("facts-mentioning", corpus_store, type="claim", word="Union")) == len(result.stdout.splitlines()) - 1
+
+
+# --- the /search endpoint -------------------------------------------------------------------
+
+
+def test_search_endpoint_json_html_and_a_write_by_another_process(store, tmp_path):
+    with live_server(store, Settings()) as root, httpx.Client(timeout=30) as client:
+        r = client.get(root + "/search", params={"q": "HARMONIOUS"}, headers={"Accept": "application/json"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+        hits = r.json()["hits"]
+        assert [h["pages"] for h in hits] == [[PAGE]] and hits[0]["type"] == "claim"
+        r = client.get(root + "/search", params={"q": "belgium", "type": "claim"})
+        assert r.status_code == 200 and all(h["type"] == "claim" for h in r.json()["hits"])
+        r = client.get(root + "/search", params={"q": "harmonious"}, headers={"Accept": "text/html"})
+        assert r.status_code == 200 and "<mark>harmonious</mark>" in r.text and "/doc/page/belgium--european-union" in r.text
+        assert client.get(root + "/search").status_code == 400
+        assert client.get(root + "/search", params={"q": "x", "limit": "no"}).status_code == 400
+        # another process writes: the server sees it at once
+        page = tmp_path / "pages" / "belgium-european-union.txt"
+        page.write_text(page.read_text(encoding="utf-8").replace("harmonious", "zanzibarian"), encoding="utf-8")
+        proc = subprocess.run([sys.executable, "-m", "evidencegraph", "ingest", str(page), "--store", str(store), "-q"],
+                              capture_output=True, text=True, timeout=120)
+        assert "1 replaced" in proc.stderr, proc.stderr
+        assert client.get(root + "/search", params={"q": "harmonious"}).json()["hits"] == []
+        assert len(client.get(root + "/search", params={"q": "zanzibarian"}).json()["hits"]) == 1
+        r = client.get(root + "/question/facts-mentioning", params={"type": "claim", "word": "zanzibarian"},
+                       headers={"Accept": "application/sparql-results+json"})
+        assert r.status_code == 200, r.text
+        assert len(r.json()["results"]["bindings"]) == 1
+
+
+def test_server_writes_keep_the_index(store):
+    token = "search-token-1"
+    with live_server(store, Settings(allow_update=True, token=token)) as root, httpx.Client(timeout=30) as client:
+        auth = {"Authorization": f"Bearer {token}"}
+        r = client.delete(root + "/store", params={"graph": PAGE}, headers=auth)
+        assert r.status_code in (200, 204), r.text
+        assert client.get(root + "/search", params={"q": "harmonious"}).json()["hits"] == []
+        graph = ID + "page/made-by-hand"
+        body = (f'<{ID}entity/wakanda> a <https://w3id.org/evidencegraph#Entity> ; '
+                f'<http://www.w3.org/2000/01/rdf-schema#label> "Wakanda" .')
+        r = client.put(root + "/store", params={"graph": graph}, content=body, headers={**auth, "Content-Type": "text/turtle"})
+        assert r.status_code in (201, 204), r.text
+        assert [h["pages"] for h in client.get(root + "/search", params={"q": "wakanda"}).json()["hits"]] == [[graph]]
+        more = f'<{ID}entity/wakanda> <http://www.w3.org/2000/01/rdf-schema#label> "Wakanda Republic" .'
+        r = client.post(root + "/store", params={"graph": graph}, content=more, headers={**auth, "Content-Type": "text/turtle"})
+        assert r.status_code == 204, r.text
+        assert texts(client.get(root + "/search", params={"q": "republic"}).json()["hits"]) == ["Wakanda Republic"]
+        update = (f'INSERT DATA {{ GRAPH <{graph}> {{ <{ID}entity/wakanda> '
+                  f'<http://www.w3.org/2000/01/rdf-schema#label> "Wakanda Forever" }} }}')
+        r = client.post(root + "/update", content=update, headers={**auth, "Content-Type": "application/sparql-update"})
+        assert r.status_code == 204, r.text
+        assert texts(client.get(root + "/search", params={"q": "forever"}).json()["hits"]) == ["Wakanda Forever"]
+
+
+def test_remote_store_is_told_the_index_is_for_folders(store):
+    with live_server(store, Settings()) as root:
+        result = invoke(CliRunner(), "search", "belgium", "--store", root + "/sparql")
+    assert result.exit_code == 1 and "kept for store folders only" in result.stderr
+    assert "Traceback" not in result.output
