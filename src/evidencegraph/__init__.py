@@ -35,7 +35,7 @@ _API = {
     "Store": "store",
     "open_store": "stores",
     "ask": "answers",
-    "ingest": "pipeline",
+    "ingest": "ingest",
     "convert": "pipeline",
     "questions": "queries",
 }

@@ -434,7 +434,8 @@ def ingest(
     lists them).
     """
     from .console import Progress
-    from .pipeline import base_from_env, ingest as run, iter_pages
+    from .ingest import ingest as run
+    from .pipeline import base_from_env, iter_pages
     from .stores import open_store
 
     shapes = load_user_shapes(shapes_files, shapes_only, validate)
