@@ -396,7 +396,7 @@ def find_page(raw: str, store: "Store", glob: str = "*.txt", base: str = DEFAULT
     from .mapping import page_iri
 
     pages = store.pages()
-    if raw in pages:
+    if raw in pages or "://" in raw and store.has_graph(raw):  # a graph loaded from foreign RDF too
         return [raw]
     for sep in ("↔", "<->", "--"):
         if sep in raw:
@@ -450,7 +450,7 @@ def remove(names: Iterable[str], store: "Store", glob: str = "*.txt", base: str 
     chosen = sorted(set(chosen))
     store.remove_pages(chosen)
     store.flush()
-    return [pages[g].name for g in chosen], missing
+    return [pages[g].name if g in pages and pages[g].name else g for g in chosen], missing
 
 
 def validate_store_graphs(
