@@ -3,7 +3,7 @@
 For each size it generates a corpus (benchmarks/generate.py, fixed seed) and
 measures, each in a fresh process so that peak RSS is its own:
 
-- ``ingest``: ``evidencegraph.ingest.ingest`` (parse, map, validate, load in
+- ``ingest``: ``evidencegraph.ingestion.ingest`` (parse, map, validate, load in
   worker processes), per stage and in total, wall time, pages/s, quads/s, peak RSS;
 - ``limit``: Oxigraph's own bulk load of the N-Quads that ingest writes
   (page graphs plus their union, the default graph), and of the export alone
@@ -68,7 +68,7 @@ def peak_rss_mb() -> float:
 
 
 def do_ingest(corpus: str, store: str, jobs: str) -> dict:
-    from evidencegraph.ingest import ingest
+    from evidencegraph.ingestion import ingest
     from evidencegraph.store import Store
 
     t = time.perf_counter()
@@ -184,7 +184,7 @@ def _timed(cmd: list[str]) -> float:
 
 
 def do_one_page(store: str, page: str) -> dict:
-    from evidencegraph.ingest import ingest
+    from evidencegraph.ingestion import ingest
     from evidencegraph.store import Store
 
     with Store(Path(store), create=True) as s:

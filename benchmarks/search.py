@@ -46,7 +46,7 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
 
 
 def run_size(n: int, work: Path, repeat: int) -> list[str]:
-    from evidencegraph.ingest import ingest
+    from evidencegraph.ingestion import ingest
     from evidencegraph.queries import question
     from evidencegraph.search import FILE, question_query
     from evidencegraph.store import Store

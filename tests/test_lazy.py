@@ -9,7 +9,7 @@ import sys
 from conftest import PAGES
 
 HEAVY = ("rdflib", "pyshacl", "evidencegraph.page", "evidencegraph.mapping", "evidencegraph.shapes",
-         "evidencegraph.pipeline", "evidencegraph.ingest", "evidencegraph.fastshacl")
+         "evidencegraph.pipeline", "evidencegraph.ingestion", "evidencegraph.fastshacl")
 
 PROBE = """
 import json, sys

@@ -35,7 +35,7 @@ _API = {
     "Store": "store",
     "open_store": "stores",
     "ask": "answers",
-    "ingest": "ingest",
+    "ingest": "ingestion",
     "convert": "pipeline",
     "questions": "queries",
 }

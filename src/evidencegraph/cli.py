@@ -432,7 +432,7 @@ def ingest(
     lists them).
     """
     from .console import Progress
-    from .ingest import ingest as run
+    from .ingestion import ingest as run
     from .pipeline import base_from_env, iter_pages
     from .stores import open_store
 

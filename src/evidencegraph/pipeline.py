@@ -1,7 +1,7 @@
 """Pages in: find page files, parse them, map them to RDF, validate them; find and remove pages.
 
 Used by ``convert`` (pages -> RDF, no store), ``validate`` and, through
-ingest.py, ``ingest`` (pages -> store).  A page that cannot be read is
+ingestion.py, ``ingest`` (pages -> store).  A page that cannot be read is
 reported and skipped; the others go on.
 """
 
