@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import httpx
@@ -132,9 +133,78 @@ def test_store_without_an_index_gets_one_on_first_use(store):
     assert again.returncode == 0 and again.stderr == "" and json.loads(again.stdout) == json.loads(first.stdout)
 
 
+V1_SCHEMA = """
+CREATE TABLE pages (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE);
+CREATE TABLE entries (id INTEGER PRIMARY KEY, page INTEGER NOT NULL, kind TEXT NOT NULL, node TEXT NOT NULL,
+                      type TEXT NOT NULL, sources TEXT NOT NULL, ltext TEXT);
+CREATE VIRTUAL TABLE texts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE pending (page TEXT PRIMARY KEY);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('version', '1');
+INSERT INTO pages VALUES (1, 'https://w3id.org/evidencegraph/id/page/gone--page');
+INSERT INTO entries VALUES (1, 1, 'fact', 'https://w3id.org/evidencegraph/id/fact/x', 'claim', '[]', 'stale words');
+INSERT INTO texts (rowid, text) VALUES (1, 'stale words');
+"""
+
+
+def test_index_of_the_first_layout_is_built_again(store):
+    """An index written by the release before (one row per page and text) is derived data: the first
+    writable open drops it and builds the current layout from the store; nothing of it survives."""
+    import sqlite3
+
+    for name in os.listdir(store):
+        if name.startswith("search.sqlite"):
+            os.unlink(store / name)
+    with sqlite3.connect(store / "search.sqlite") as db:
+        db.executescript(V1_SCHEMA)
+    cmd = [sys.executable, "-m", "evidencegraph", "search", "harmonious", "--store", str(store), "-f", "json"]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0 and "building the search index of 6 pages" in first.stderr, first.stderr
+    assert [h["text"][:len(HARMONIOUS)] for h in json.loads(first.stdout)] == [HARMONIOUS]
+    assert search(store, "stale") == []
+    with sqlite3.connect(store / "search.sqlite") as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("2",)
+
+
+def test_a_text_shared_by_pages_is_one_row_and_goes_with_its_last_page(tmp_path):
+    """A text is indexed once per node: a fact on several pages is one row; removing one of its pages
+    keeps it (found, on the pages left), removing the last drops it from the FTS table too."""
+    import sqlite3
+
+    corpus = tmp_path / "corpus"
+    generate(40, corpus, seed=5)
+    path = tmp_path / "store"
+    assert invoke(CliRunner(), "ingest", str(corpus), "--store", str(path), "-q").exit_code in (0, 1)
+    with Store(path) as st:
+        shared = st.query(
+            "SELECT ?fact ?text (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?fact a <https://w3id.org/evidencegraph#Fact> ; "
+            "<https://w3id.org/evidencegraph#text> ?text } } GROUP BY ?fact ?text ORDER BY DESC(?n) ?fact LIMIT 1")
+        fact, text, n = (term.value for term in next(iter(shared)))
+        del shared  # a result holds the database (and its lock) open
+        pages = sorted(g.value for (g,) in st.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ <{fact}> a ?t }} }}"))
+    assert int(n) >= 2 and len(pages) == int(n)
+    with sqlite3.connect(path / "search.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM docs WHERE node = ?", (fact,)).fetchone() == (1,)
+        assert db.execute("SELECT COUNT(*) FROM docs").fetchone() == db.execute("SELECT COUNT(*) FROM texts").fetchone()
+    words = " ".join(text.split()[:6])
+    hit = [h for h in search(path, words, "--kind", "fact") if h["node"] == fact]
+    assert hit and hit[0]["pages"] == pages and hit[0]["sources"]
+
+    removed = invoke(CliRunner(), "remove", pages[0], "--store", str(path))
+    assert removed.exit_code == 0, removed.output
+    hit = [h for h in search(path, words, "--kind", "fact") if h["node"] == fact]
+    assert hit and hit[0]["pages"] == pages[1:]
+    assert invoke(CliRunner(), "remove", *pages[1:], "--store", str(path)).exit_code == 0
+    assert [h for h in search(path, words, "--kind", "fact") if h["node"] == fact] == []
+    with sqlite3.connect(path / "search.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM docs WHERE node = ?", (fact,)).fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM docs").fetchone() == db.execute("SELECT COUNT(*) FROM texts").fetchone()
+
+
 def test_interrupted_ingest_is_rolled_back_in_the_index_too(store, tmp_path):
     """A process that dies after the bulk load, before its journal is cleared (what a kill mid-ingest
-    leaves): the next open rolls the pages back, and the index forgets them."""
+    leaves): the next open rolls the pages back, and search finds nothing of theirs (their texts, added
+    to the index before the write, are passed over: no current page states them)."""
     corpus = tmp_path / "corpus"
     generate(60, corpus, seed=3)
     child = textwrap.dedent(f"""
@@ -152,7 +222,7 @@ def test_interrupted_ingest_is_rolled_back_in_the_index_too(store, tmp_path):
             q, t = nquad_lines(g, triples)
             pages.append((g, "".join(q).encode(), "".join(t).encode()))
             rows[g] = rows_of_mapping(triples)
-        store.search_index().begin(rows)  # what write_batch does first
+        store.search_index().add(rows.values())  # what write_batch does first
         (store.path / JOURNAL).write_text(json.dumps({{"graphs": [g for g, _, _ in pages]}}))
         store.db.bulk_load(b"".join(q + t for _, q, t in pages), ox.RdfFormat.N_QUADS, lenient=True)
         store.db.flush()
@@ -175,9 +245,11 @@ def test_interrupted_ingest_is_rolled_back_in_the_index_too(store, tmp_path):
     index = opened.search_index()
     assert index.search(" ".join(any_fact)) == []
     assert [h.node for h in index.search("harmonious")]  # the pages from before stay
-    assert index.db.execute("SELECT COUNT(*) FROM pending").fetchone()[0] == 0
     pages = {g.value for g in opened.db.named_graphs()}
-    assert {p for (p,) in index.db.execute("SELECT iri FROM pages")} == pages
+    assert {p for h in index.search("belgium", limit=100) for p in h.pages} <= pages
+    index.rebuild(opened)  # a rebuild drops the texts left over
+    left = index.db.execute("SELECT COUNT(*) FROM docs WHERE text LIKE ?", (" ".join(any_fact) + "%",)).fetchone()[0]
+    assert left == 0
     opened.close()
 
 
@@ -244,14 +316,17 @@ def test_search_endpoint_json_html_and_a_write_by_another_process(store, tmp_pat
         assert r.status_code == 200 and "<mark>harmonious</mark>" in r.text and "/doc/page/belgium--european-union" in r.text
         assert client.get(root + "/search").status_code == 400
         assert client.get(root + "/search", params={"q": "x", "limit": "no"}).status_code == 400
-        # another process writes: the server sees it at once
+        # another process writes: the server sees it as soon as it sees the new store (within a second or two)
         page = tmp_path / "pages" / "belgium-european-union.txt"
         page.write_text(page.read_text(encoding="utf-8").replace("harmonious", "zanzibarian"), encoding="utf-8")
         proc = subprocess.run([sys.executable, "-m", "evidencegraph", "ingest", str(page), "--store", str(store), "-q"],
                               capture_output=True, text=True, timeout=120)
         assert "1 replaced" in proc.stderr, proc.stderr
+        deadline = time.monotonic() + 5
+        while len(client.get(root + "/search", params={"q": "zanzibarian"}).json()["hits"]) != 1:
+            assert time.monotonic() < deadline, "the server did not see the new page within 5 s"
+            time.sleep(0.1)
         assert client.get(root + "/search", params={"q": "harmonious"}).json()["hits"] == []
-        assert len(client.get(root + "/search", params={"q": "zanzibarian"}).json()["hits"]) == 1
         r = client.get(root + "/question/facts-mentioning", params={"type": "claim", "word": "zanzibarian"},
                        headers={"Accept": "application/sparql-results+json"})
         assert r.status_code == 200, r.text
@@ -287,3 +362,20 @@ def test_remote_store_is_told_the_index_is_for_folders(store):
         result = invoke(CliRunner(), "search", "belgium", "--store", root + "/sparql")
     assert result.exit_code == 1 and "kept for store folders only" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_the_workers_rows_are_those_read_back_from_the_store(tmp_path):
+    """rows_of_mapping (the ingest workers' one-pass version) and rows_of_nquads (what a rebuild reads
+    from the store) give the same rows for every page."""
+    from evidencegraph.mapping import nquad_lines, page_triples
+    from evidencegraph.pipeline import PageFile, read_page
+    from evidencegraph.search import rows_of_mapping, rows_of_nquads
+
+    corpus = tmp_path / "corpus"
+    generate(30, corpus, seed=11)
+    files = sorted(corpus.rglob("*.txt")) + sorted(PAGES.glob("*.txt"))
+    for path in files:
+        g, triples = page_triples(read_page(PageFile(path, path.name)))
+        quads, _ = nquad_lines(g, triples)
+        rows = rows_of_mapping(triples)
+        assert rows and sorted(rows) == sorted(rows_of_nquads("".join(quads).encode("utf-8"))), path

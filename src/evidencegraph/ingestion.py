@@ -59,7 +59,6 @@ class _Job:
     validate: bool
     wiki: str | None = None
     rdf: bool = False  # an RDF dataset file: loaded by the main process, not a worker
-    unchanged: bool = False  # its content is a current page's already: nothing to do
     shapes: tuple[tuple[str, ...], bool, str] | None = None  # a user's shapes (UserShapes.key), read once per worker
     index: bool = False  # make the page's search-index rows (a local store keeps the index)
 
@@ -86,7 +85,22 @@ class _Done:
     rows: list[Any] = field(default_factory=list)  # the page's rows for the search index (search.py)
 
 
-def _work(job: _Job) -> _Done:
+# The checksums of the store's current pages when the run began: a worker skips a file whose content
+# is one of them (unchanged) right after reading it.  Set in each worker by _init_worker (the pool forks,
+# so the set is not pickled), or passed to _guarded_work when there is no pool.
+_KNOWN: frozenset[str] = frozenset()
+
+
+def _init_worker(known: frozenset[str]) -> None:
+    from .limits import keep_time_limit_handler
+
+    global _KNOWN
+    worker_init()
+    keep_time_limit_handler()
+    _KNOWN = known
+
+
+def _work(job: _Job, known: frozenset[str] | None = None) -> _Done:
     """One page, start to finish short of the store: read, parse, map, validate, serialize.
 
     Runs in a worker process; returns plain picklable data.
@@ -102,12 +116,12 @@ def _work(job: _Job) -> _Done:
     t0 = perf_counter()
     pf = PageFile(Path(job.path), job.name)
     try:
-        if job.unchanged:
-            done.unchanged = True
-            return done
         data = read_bytes(pf)
         t1 = perf_counter()
         done.checksum = checksum(data)
+        if done.checksum in (_KNOWN if known is None else known):
+            done.unchanged = True
+            return done
         try:
             done.mtime = os.stat(job.path).st_mtime
         except OSError:
@@ -144,26 +158,13 @@ def _work(job: _Job) -> _Done:
     return done
 
 
-def _unchanged(path: Path, store: "Store") -> bool:
-    """Whether this file's content is a current page already (then no worker needs to parse it)."""
-    import stat
-
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device: never opened here
-            return False
-        data = path.read_bytes()
-    except OSError:
-        return False  # the worker reports it
-    return store.has_checksum(checksum(data))
-
-
-def _guarded_work(job: _Job) -> _Done:
+def _guarded_work(job: _Job, known: frozenset[str] | None = None) -> _Done:
     """:func:`_work` under the time limit per page; whatever the page does, a _Done (with its error)."""
     from .limits import get, time_limit
 
     try:
         with time_limit(get("PAGE_SECONDS")):
-            return _work(job)
+            return _work(job, known)
     except Exception as e:  # one page never stops a run
         err = unexpected(e, job.path, "process")
         return _Done(job.name, job.path, job.rdf, error=(err.message, err.path, err.line))
@@ -237,17 +238,20 @@ def ingest(
         for pf in iter_pages([raw], glob):
             rdf = pf.path.suffix.lower() in RDF_SUFFIXES
             yield _Job(str(pf.path), pf.name, base, None if rdf else subject, None if rdf else object, validate, wiki, rdf,
-                       not rdf and _unchanged(pf.path, store), shapes=shapes.key if shapes is not None and not rdf else None,
-                       index=local)
+                       shapes=shapes.key if shapes is not None and not rdf else None, index=local)
 
     # Jobs are made one at a time as the workers take them, so 100k pages cost no 100k objects here.
     todo: Iterator[_Job] = (job for raw in paths for job in jobs_of(raw))
     first = list(itertools.islice(todo, 2))  # one page needs no worker processes
     todo = itertools.chain(first, todo)
 
+    # graph -> checksum of the current pages, read once (not a look-up per page); kept up to date by the run
+    known = store.checksums()
     batch: list[_Done] = []
     replacing: set[str] = set()
-    this_run: dict[str, _Done] = {}  # page IRI -> the file of this run that is its current revision
+    # page IRI -> (path, mtime) of the file of this run that is its current revision; not the _Done, whose
+    # N-Quads would then stay in memory for the whole run (a gigabyte at 10k pages)
+    this_run: dict[str, tuple[str, float]] = {}
 
     def revision(d: _Done) -> NewRevision:
         return NewRevision(d.graph, d.checksum, Path(d.path).name, os.path.abspath(d.path), d.quads)
@@ -293,18 +297,21 @@ def ingest(
         """New page, new revision of a page, or an older file of a page this run already has."""
         earlier = this_run.get(done.graph)
         if earlier is not None:
-            newer, older = (done, earlier) if done.mtime >= earlier.mtime else (earlier, done)
+            earlier_path, earlier_mtime = earlier
+            done_is_newer = done.mtime >= earlier_mtime
+            newer, older = (done.path, earlier_path) if done_is_newer else (earlier_path, done.path)
             outcome.warnings.append(
-                f"{done.path}: the same page ({done.graph}) as {earlier.path}; "
-                f"{newer.path} is newer and is the current revision, {older.path} is kept as history"
+                f"{done.path}: the same page ({done.graph}) as {earlier_path}; "
+                f"{newer} is newer and is the current revision, {older} is kept as history"
             )
-            if older is done:
+            if not done_is_newer:
                 store.archive_revision(revision(done))
                 outcome.archived += 1
                 return
             flush(then_wait=True)  # the earlier file must be in the store before the newer one replaces it
-        this_run[done.graph] = done
-        existing = store.checksum_of(done.graph)
+        this_run[done.graph] = (done.path, done.mtime)
+        existing = known.get(done.graph)
+        known[done.graph] = done.checksum
         if existing == done.checksum:
             outcome.unchanged += 1
             return
@@ -315,7 +322,9 @@ def ingest(
             flush()
 
     jobs = jobs or default_jobs()
-    pool = multiprocessing.get_context("fork").Pool(jobs, worker_init) if jobs > 1 and len(first) > 1 else None
+    unchanged = frozenset(known.values())
+    pool = (multiprocessing.get_context("fork").Pool(jobs, _init_worker, (unchanged,))
+            if jobs > 1 and len(first) > 1 else None)
     # Backpressure: at most this many pages are in flight (being worked on, or
     # done and waiting for the store), or the workers, faster than the store,
     # would pile every page's N-Quads up in this process's memory.
@@ -332,7 +341,8 @@ def ingest(
             yield job
 
     try:
-        results = pool.imap(_guarded_work, feed(), chunksize=8) if pool else map(_guarded_work, todo)
+        results = (pool.imap(_guarded_work, feed(), chunksize=8) if pool
+                   else (_guarded_work(job, unchanged) for job in todo))
         for done in results:
             if pool:
                 window.release()
@@ -344,6 +354,7 @@ def ingest(
                 flush(then_wait=True)  # the pages so far first: one writer, in order
                 try:
                     load_rdf_pages(Path(done.path), store, outcome)
+                    known.update(store.checksums())  # the pages it brought (workers still skip by the old set)
                 except StoreError:
                     raise
                 except EvidenceGraphError as e:

@@ -80,6 +80,7 @@ def read_file(path: str | Path, limit: str) -> bytes:
     :raises OSError: the file cannot be opened, or is not a regular file (``strerror`` says what it is).
     :raises LimitError: the file is larger than the limit.
     """
+    most = get(limit)
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
         info = os.fstat(fd)
@@ -87,11 +88,11 @@ def read_file(path: str | Path, limit: str) -> bytes:
             kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a FIFO" if stat.S_ISFIFO(info.st_mode) else (
                 "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "a socket")
             raise OSError(errno.EINVAL, f"{kind}, not a regular file")
-        if info.st_size > get(limit):
+        if info.st_size > most:
             raise over("the file's size in bytes", info.st_size, limit)
         with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(get(limit) + 1)
-        if len(data) > get(limit):
+            data = fh.read(most + 1)
+        if len(data) > most:
             raise over("the file's size in bytes", len(data), limit)
         return data
     finally:
@@ -230,13 +231,26 @@ def time_limit(seconds: float) -> Iterator[None]:
         yield
         return
 
-    def expire(signum: int, frame: object) -> None:
-        raise TimeLimit
-
-    previous = signal.signal(signal.SIGALRM, expire)
+    kept = _kept_in == os.getpid()  # a worker runs thousands of blocks: its handler stays, only the timer is set
+    previous = None if kept else signal.signal(signal.SIGALRM, _expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        if not kept:
+            signal.signal(signal.SIGALRM, previous)
+
+
+_kept_in = 0  # the process whose SIGALRM handler is _expire for good (keep_time_limit_handler)
+
+
+def keep_time_limit_handler() -> None:
+    """In a worker process that runs nothing but time-limited blocks: install the handler once."""
+    global _kept_in
+    signal.signal(signal.SIGALRM, _expire)
+    _kept_in = os.getpid()
+
+
+def _expire(signum: int, frame: object) -> None:
+    raise TimeLimit

@@ -41,6 +41,7 @@ N-Quads text.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -135,6 +136,7 @@ def product_slug(name: str) -> str:
     return _NOT_SLUG.sub("-", name.lower()).strip("-")[:200]
 
 
+@functools.lru_cache(maxsize=65536)  # an entity is on many pages: a worker computes its uuid5 once
 def upstream_node_id(name: str) -> str | None:
     """The product's node UUID: uuid5(uuid5(NAMESPACE_URL, "knowledge-tree"), slug)."""
     slug = product_slug(normalise_label(name))
@@ -151,6 +153,7 @@ def edge_key(kind: str, a: str, b: str) -> str | None:
     return f"{kind}:{sa}--{sb}"
 
 
+@functools.lru_cache(maxsize=65536)
 def upstream_edge_id(kind: str, a: str, b: str) -> str | None:
     key = edge_key(kind, a, b)
     return str(uuid.uuid5(_UPSTREAM_NS, key)) if key else None

@@ -245,6 +245,7 @@ class _Parser:
         self.rows = [(i, ln) for i, ln in enumerate(lines_of(text), 1) if ln.strip()]
         self.at = 0
         longest = limit("MAX_LINE")
+        self.max_digits = limit("MAX_DIGITS")  # read once: number() runs for every count and citation
         for i, ln in self.rows:
             if len(ln) > longest:
                 raise PageError(f"the line's length in characters ({len(ln):,}) is over the limit of {longest:,}; "
@@ -252,8 +253,8 @@ class _Parser:
 
     def number(self, digits: str, what: str, line: int) -> int:
         """A count as printed on the page, refused past the limit on digits (``int`` of 5,000 digits fails)."""
-        if len(digits) > limit("MAX_DIGITS"):
-            raise PageError(f"{what} has {len(digits):,} digits, over the limit of {limit('MAX_DIGITS')}; "
+        if len(digits) > self.max_digits:
+            raise PageError(f"{what} has {len(digits):,} digits, over the limit of {self.max_digits}; "
                             "is the page damaged? (EVIDENCEGRAPH_MAX_DIGITS raises the limit)", self.name, line)
         return int(digits)
 

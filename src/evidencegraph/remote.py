@@ -65,6 +65,7 @@ class RemoteStore(Store):
     """
 
     page_graph_pattern = PAGE_GRAPH  # binds ?g to each page graph (stats counts over these only)
+    history = None  # revisions are kept beside a store folder only
 
     def __init__(  # no super().__init__(): there is nothing on disk to open
         self,
@@ -376,10 +377,9 @@ class RemoteStore(Store):
                 found[g.value] = PageInfo(g.value, name.value if name is not None else "", checksum.value)
         return found
 
-    def has_checksum(self, checksum: str) -> bool:
-        if getattr(self, "_checksums", None) is None:
-            self._checksums = {info.checksum for info in self.pages().values()}
-        return checksum in self._checksums
+    def checksums(self) -> dict[str, str]:
+        """graph IRI -> checksum of every current page on the server."""
+        return {g: info.checksum for g, info in self.pages().items() if info.checksum}
 
     def checksum_of(self, graph: str) -> str | None:
         """The checksum of one page on the server, or None."""

@@ -2,17 +2,19 @@
 
 ``search.sqlite`` in the store folder: an SQLite FTS5 table (``unicode61
 remove_diacritics 2``: case- and accent-insensitive words, ranked by bm25)
-and one row per (page, node, text), so that a page's rows are swapped or
-dropped with the page and only current pages are found.  A file of its own,
+over each (node, text) once: a fact a thousand pages share is one row.  The
+index holds the texts and the store the rest: which pages a hit is on and the
+sources of a fact are read from the store for the hits shown, and a hit
+whose text no current page states (left by a write that did not finish) is
+passed over, so the index can run ahead of the store but never mislead.
+Writes add a batch's new texts in one statement (``json_each``), before the
+store is written; replacing or removing pages prunes the texts no page
+states any more, after.  (Ingest writes from a thread while other threads
+hold the GIL: a statement per row would have to win it back each time.)
+A file of its own,
 not a table in ``revisions.sqlite``: it is derived data (delete it and the
-next use builds it again), readers open it read-only, and rebuilding it
-never touches the history.
-
-Keeping it in step with the store, which is another database: a write first
-marks its pages *pending* and writes their rows (one SQLite transaction),
-then writes the store, then clears the marks.  A write that did not finish
-(a crash, an interrupted ingest rolled back by ``Store._recover``) leaves
-marks; the next writable open re-reads those pages from the store.
+next use builds it again; an index of another version is built again),
+readers open it read-only, and rebuilding it never touches the history.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import logging
 import re
 import sqlite3
 import threading
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence, TypeVar
@@ -32,7 +35,7 @@ from .errors import StoreError, UsageError
 log = logging.getLogger(__name__)
 
 FILE = "search.sqlite"
-VERSION = "1"
+VERSION = "2"  # 2: a text once per node, the rest read from the store; 1 (a row per page and text) is rebuilt
 KINDS = ("fact", "source", "entity")
 
 _EG = "https://w3id.org/evidencegraph#"
@@ -40,62 +43,78 @@ _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 _TITLE = "http://purl.org/dc/terms/title"
 _PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
+_TEXT = _EG + "text"
+_FACT_TYPE = _EG + "factType"
+_FROM_SOURCE = _EG + "fromSource"
 _KIND_OF = {_EG + "Fact": "fact", _EG + "Source": "source", _EG + "Entity": "entity"}
+_TEXT_OF = {"fact": _TEXT, "source": _TITLE, "entity": _LABEL}  # the property whose value a kind's row is
+_TEXTS = frozenset((_LABEL, _TITLE, _PREF, _TEXT))
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS pages (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS entries (
+CREATE TABLE IF NOT EXISTS docs (
     id INTEGER PRIMARY KEY,
-    page INTEGER NOT NULL,
-    kind TEXT NOT NULL,
     node TEXT NOT NULL,
+    kind TEXT NOT NULL,
     type TEXT NOT NULL,
-    sources TEXT NOT NULL,
-    ltext TEXT
+    text TEXT NOT NULL,
+    ltext TEXT,
+    UNIQUE (node, text)
 );
-CREATE INDEX IF NOT EXISTS entries_page ON entries (page);
-CREATE INDEX IF NOT EXISTS entries_type ON entries (kind, type);
-CREATE INDEX IF NOT EXISTS entries_node ON entries (node);
+CREATE INDEX IF NOT EXISTS docs_type ON docs (kind, type);
 CREATE VIRTUAL TABLE IF NOT EXISTS texts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TABLE IF NOT EXISTS pending (page TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+_TABLES = ("pages", "entries", "pending", "docs", "texts", "meta")  # the first three: version 1's
 
-# kind, node IRI, fact type word, text, sources (JSON [[IRI, title], …] for a fact)
-Row = tuple[str, str, str, str, str]
+# kind, node IRI, fact type word, text
+Row = tuple[str, str, str, str]
 Spo = tuple[str, str, str, bool]  # subject, predicate, object value, whether the object is a literal
 
 
 def page_rows(triples: Iterable[Spo]) -> list[Row]:
-    """What one page graph puts in the index: its facts (text, type word, the sources the page
-    lists them under), its sources (titles) and its entities (every label)."""
+    """What one page graph puts in the index: its facts (text and type word), its sources (titles)
+    and its entities (every label)."""
     kinds: dict[str, str] = {}
     values: dict[tuple[str, str], list[str]] = {}
     for s, p, o, literal in triples:
         if p == _RDF_TYPE:
             if o in _KIND_OF:
                 kinds[s] = _KIND_OF[o]
-        elif p in (_LABEL, _TITLE, _PREF, _EG + "text") and literal or p in (_EG + "factType", _EG + "fromSource"):
+        elif p in _TEXTS and literal or p == _FACT_TYPE:
             values.setdefault((s, p), []).append(o)
-    rows: list[Row] = []
-    for node, kind in kinds.items():
-        if kind == "entity":
-            rows.extend(("entity", node, "", label, "") for label in values.get((node, _LABEL), ()))
-        elif kind == "source":
-            rows.extend(("source", node, "", title, "") for title in values.get((node, _TITLE), ()))
-        else:
-            sources = [[s, t] for s in sorted(values.get((node, _EG + "fromSource"), ())) for t in values.get((s, _TITLE), ())]
-            for t in values.get((node, _EG + "factType"), ()):
-                labels = values.get((t, _PREF))
-                word = labels[0] if labels else re.sub(r"^.*[#/]", "", t)
-                rows.extend(("fact", node, word, text, json.dumps(sources, ensure_ascii=False))
-                            for text in values.get((node, _EG + "text"), ()))
-    return rows
+    return _rows(kinds, values)
 
 
 def rows_of_mapping(triples: Iterable[tuple[str, str, Any]]) -> list[Row]:
-    """page_rows of ``mapping``'s triples (an object is an IRI ``str`` or a ``Lit``)."""
-    return page_rows((s, p, o if isinstance(o, str) else o.value, not isinstance(o, str)) for s, p, o in triples)
+    """page_rows of ``mapping``'s triples (an object is an IRI ``str`` or a ``Lit``); one pass, no tuples
+    made for the triples that do not count (it runs in the ingest workers, for every page)."""
+    kinds: dict[str, str] = {}
+    values: dict[tuple[str, str], list[str]] = {}
+    for s, p, o in triples:
+        if p == _RDF_TYPE:
+            kind = _KIND_OF.get(o)
+            if kind is not None:
+                kinds[s] = kind
+        elif p == _FACT_TYPE:
+            values.setdefault((s, p), []).append(o)
+        elif p in _TEXTS and not isinstance(o, str):
+            values.setdefault((s, p), []).append(o.value)
+    return _rows(kinds, values)
+
+
+def _rows(kinds: dict[str, str], values: dict[tuple[str, str], list[str]]) -> list[Row]:
+    rows: list[Row] = []
+    for node, kind in kinds.items():
+        if kind == "entity":
+            rows.extend(("entity", node, "", label) for label in values.get((node, _LABEL), ()))
+        elif kind == "source":
+            rows.extend(("source", node, "", title) for title in values.get((node, _TITLE), ()))
+        else:
+            for t in values.get((node, _FACT_TYPE), ()):
+                labels = values.get((t, _PREF))
+                word = labels[0] if labels else re.sub(r"^.*[#/]", "", t)
+                rows.extend(("fact", node, word, text) for text in values.get((node, _TEXT), ()))
+    return rows
 
 
 def rows_of_quads(quads: Iterable[Any]) -> list[Row]:
@@ -158,10 +177,16 @@ def _locked(fn: F) -> F:
 class SearchIndex:
     """The index of one store folder (see the module's docstring)."""
 
-    def __init__(self, folder: Path, read_only: bool = False):
+    def __init__(self, folder: Path, read_only: bool = False, store: Any = None):
         self.path = folder / FILE
+        # the Store whose texts these are: a hit's pages and sources are read from it.  A weak reference:
+        # the store holds its index, and a cycle would keep the database (and its lock) open until a GC
+        self._store = weakref.ref(store) if store is not None else None
         self.lock = threading.RLock()  # one connection; the server's request threads and ingest's writer share it
         self.read_only = read_only and self.path.exists()  # a reader of a store without one builds it
+        # hash((node, text)) of the texts this object has added and not pruned: a batch's rows already there
+        # are passed over before SQLite sees them (one writer at a time: the store's lock sees to that)
+        self._added: set[int] = set()
         self.db = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
@@ -172,10 +197,15 @@ class SearchIndex:
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)  # BEGIN … COMMIT explicit
             db.execute("PRAGMA journal_mode = WAL")  # readers in other processes go on while a write is under way
             db.execute("PRAGMA synchronous = NORMAL")
+            _drop_if_old(db)
             db.executescript(_SCHEMA)
             return db
         except sqlite3.Error as e:
             raise StoreError(f"cannot open the search index {self.path} ({e})") from None
+
+    @property
+    def store(self) -> Any:
+        return self._store() if self._store is not None else None
 
     def close(self) -> None:
         self.db.close()
@@ -207,8 +237,7 @@ class SearchIndex:
                 if graphs:
                     log.warning("%s: building the search index of %d pages (once)", store.path, len(graphs))
                 self._clear()
-                for g in graphs:
-                    self._insert(g, rows_of_quads(store.db.quads_for_pattern(None, None, None, _node(g))))
+                self._insert_from(store, graphs)
                 self.db.execute("INSERT INTO meta VALUES ('version', ?)", (VERSION,))
             self.db.execute("COMMIT")
         except BaseException:
@@ -222,73 +251,70 @@ class SearchIndex:
         self.ensure(store)
 
     @_locked
-    def begin(self, pages: dict[str, list[Row]], dropped: Sequence[str] = ()) -> None:
-        """Before the store is written: these pages' rows swapped (``dropped``: removed), marked pending."""
-        self.db.execute("BEGIN IMMEDIATE")
+    def add(self, pages: Iterable[Sequence[Row]]) -> None:
+        """Before the store is written: the texts of these pages that the index does not have yet."""
         try:
-            names = [*pages, *dropped]
-            self.db.executemany("INSERT OR IGNORE INTO pending VALUES (?)", [(g,) for g in names])
-            self._delete(names)
-            for g, rows in pages.items():
-                self._insert(g, rows)
-            self.db.execute("COMMIT")
+            with _tx(self.db):
+                self._insert(row for rows in pages for row in rows)
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._added.clear()  # not sure any more which texts are there
             raise
 
     @_locked
-    def done(self, pages: Iterable[str]) -> None:
-        """The store has these pages' writes: no longer pending."""
-        with _tx(self.db):
-            self.db.executemany("DELETE FROM pending WHERE page = ?", [(g,) for g in pages])
-
-    @_locked
-    def reconcile(self, store: Any) -> list[str]:
-        """Pages whose write did not finish: their rows made again from what the store holds."""
-        pending = [g for (g,) in self.db.execute("SELECT page FROM pending")]
-        if not pending or self.read_only:
-            return pending
-        with _tx(self.db):
-            self._delete(pending)
-            for g in pending:
-                if store.has_graph(g):
-                    self._insert(g, rows_of_quads(store.db.quads_for_pattern(None, None, None, _node(g))))
-            self.db.executemany("DELETE FROM pending WHERE page = ?", [(g,) for g in pending])
-        log.info("search index: %d pages of an unfinished write read again", len(pending))
-        return pending
-
-    @_locked
     def reindex(self, store: Any, pages: Sequence[str]) -> None:
-        """These pages' rows made again from the store (after a write that went round the Store's methods)."""
+        """These pages' texts from the store (after a write that went round the Store's methods)."""
         with _tx(self.db):
-            self._delete(pages)
-            for g in pages:
-                if store.has_graph(g):
-                    self._insert(g, rows_of_quads(store.db.quads_for_pattern(None, None, None, _node(g))))
+            self._insert_from(store, [g for g in pages if store.has_graph(g)])
+            self._prune(store, None)
+
+    @_locked
+    def prune(self, store: Any, rows: Iterable[Row]) -> None:
+        """After pages were replaced or removed: those of their texts that no current page states."""
+        with _tx(self.db):
+            self._prune(store, rows)
+
+    def _prune(self, store: Any, rows: Iterable[Row] | None) -> None:
+        if rows is None:  # every text
+            candidates = self.db.execute("SELECT node, kind, text FROM docs").fetchall()
+        else:
+            candidates = list({(node, kind, text) for kind, node, _, text in rows})
+        gone = [(node, text) for node, kind, text in candidates if not stated(store, node, kind, text)]
+        self._added.difference_update(hash(key) for key in gone)
+        if gone:
+            ids = _json([i for (i,) in self.db.execute(
+                "SELECT d.id FROM json_each(?) j JOIN docs d ON d.node = json_extract(j.value, '$[0]') "
+                "AND d.text = json_extract(j.value, '$[1]')", (_json(gone),))])
+            self.db.execute("DELETE FROM texts WHERE rowid IN (SELECT value FROM json_each(?))", (ids,))
+            self.db.execute("DELETE FROM docs WHERE id IN (SELECT value FROM json_each(?))", (ids,))
 
     def _clear(self) -> None:
-        self.db.execute("DELETE FROM entries")
+        self.db.execute("DELETE FROM docs")
         self.db.execute("DELETE FROM texts")
-        self.db.execute("DELETE FROM pages")
+        self._added.clear()
 
-    def _delete(self, pages: Sequence[str]) -> None:
-        for g in pages:
-            row = self.db.execute("SELECT id FROM pages WHERE iri = ?", (g,)).fetchone()
-            if row is None:
-                continue
-            self.db.execute("DELETE FROM texts WHERE rowid IN (SELECT id FROM entries WHERE page = ?)", row)
-            self.db.execute("DELETE FROM entries WHERE page = ?", row)
-            self.db.execute("DELETE FROM pages WHERE id = ?", row)
+    def _insert(self, rows: Iterable[Row]) -> None:
+        """Texts the index does not have yet: one statement for the lot, whatever their number."""
+        texts: dict[int, list[Any]] = {}
+        added = self._added
+        for kind, node, word, text in rows:
+            key = hash((node, text))
+            if key not in added and key not in texts:
+                texts[key] = [node, kind, word, text, text.lower() if kind == "fact" else None]
+        if not texts:
+            return
+        top = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM docs").fetchone()[0]
+        self.db.execute(
+            "INSERT OR IGNORE INTO docs (node, kind, type, text, ltext) SELECT json_extract(value, '$[0]'), "
+            "json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), "
+            "json_extract(value, '$[4]') FROM json_each(?)", (_json(list(texts.values())),))
+        self.db.execute("INSERT INTO texts (rowid, text) SELECT id, text FROM docs WHERE id > ?", (top,))
+        added.update(texts)  # a rolled-back transaction leaves them out again: see add
 
-    def _insert(self, page: str, rows: Sequence[Row]) -> None:
-        pid = self.db.execute("INSERT INTO pages (iri) VALUES (?)", (page,)).lastrowid
-        first = self.db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM entries").fetchone()[0]
-        self.db.executemany(
-            "INSERT INTO entries (id, page, kind, node, type, sources, ltext) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(first + i, pid, kind, node, word, sources, text.lower() if kind == "fact" else None)
-             for i, (kind, node, word, text, sources) in enumerate(rows)],
-        )
-        self.db.executemany("INSERT INTO texts (rowid, text) VALUES (?, ?)", [(first + i, r[3]) for i, r in enumerate(rows)])
+    def _insert_from(self, store: Any, graphs: Sequence[str], chunk: int = 500) -> None:
+        """These page graphs' texts, read from the store, a chunk of pages at a time."""
+        for i in range(0, len(graphs), chunk):
+            self._insert(row for g in graphs[i:i + chunk]
+                         for row in rows_of_quads(store.db.quads_for_pattern(None, None, None, _node(g))))
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -313,19 +339,22 @@ class SearchIndex:
         if len(where) == 1:
             sql = "SELECT rowid, rank FROM texts WHERE texts MATCH ? ORDER BY rank, rowid LIMIT ? OFFSET ?"
         else:
-            sql = (f"SELECT t.rowid, bm25(texts) AS score FROM texts t JOIN entries e ON e.id = t.rowid "
+            sql = (f"SELECT t.rowid, bm25(texts) AS score FROM texts t JOIN docs e ON e.id = t.rowid "
                    f"WHERE {' AND '.join(where)} ORDER BY score, t.rowid LIMIT ? OFFSET ?")
         best: dict[str, tuple[int, float]] = {}
         batch, offset = max(4 * limit, 64), 0
+        store = self.store
         try:
             with self.lock:
                 while len(best) < limit:
                     found = self.db.execute(sql, [*args, batch, offset]).fetchall()
                     ids = [rowid for rowid, _ in found]
-                    nodes = dict(self.db.execute(
-                        f"SELECT id, node FROM entries WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall())
+                    docs = {row[0]: row[1:] for row in self.db.execute(
+                        f"SELECT id, node, kind, text FROM docs WHERE id IN ({','.join('?' * len(ids))})", ids)}
                     for rowid, score in found:
-                        best.setdefault(nodes[rowid], (rowid, score))
+                        node, kind, txt = docs[rowid]
+                        if node not in best and (store is None or stated(store, node, kind, txt)):
+                            best[node] = (rowid, score)
                     if len(found) < batch:
                         break
                     offset, batch = offset + batch, batch * 4
@@ -334,33 +363,73 @@ class SearchIndex:
             raise UsageError(f"cannot search for {text!r} ({e})") from None
 
     def _hit(self, node: str, rowid: int, score: float, query: str) -> Hit:
-        kind, word = self.db.execute("SELECT kind, type FROM entries WHERE id = ?", (rowid,)).fetchone()
+        import pyoxigraph as ox
+
+        kind, word = self.db.execute("SELECT kind, type FROM docs WHERE id = ?", (rowid,)).fetchone()
         txt, marked = self.db.execute(
             f"SELECT text, highlight(texts, 0, '{MARK[0]}', '{MARK[1]}') FROM texts WHERE texts MATCH ? AND rowid = ?",
             (query, rowid)).fetchone()
-        pages = sorted({iri for (iri,) in self.db.execute(
-            "SELECT p.iri FROM entries e JOIN pages p ON p.id = e.page WHERE e.node = ?", (node,))})
-        seen: dict[str, str] = {}
-        if kind == "fact":
-            for (part,) in self.db.execute("SELECT DISTINCT sources FROM entries WHERE node = ?", (node,)):
-                for iri, title in json.loads(part) if part else ():
-                    seen.setdefault(iri, title)
-        return Hit(kind, node, txt, marked, word, score, pages[:PAGES_SHOWN], len(pages),
-                   [{"source": iri, "title": title} for iri, title in sorted(seen.items())])
+        pages: list[str] = []
+        sources: list[dict[str, str]] = []
+        store = self.store
+        if store is not None:
+            db, subject = store.db, ox.NamedNode(node)
+            pages = sorted({q.graph_name.value for q in db.quads_for_pattern(subject, _term(_RDF_TYPE), None, None)
+                            if isinstance(q.graph_name, ox.NamedNode)})
+            if kind == "fact":
+                seen: dict[str, str] = {}
+                for q in db.quads_for_pattern(subject, _term(_FROM_SOURCE), None, ox.DefaultGraph()):
+                    for t in db.quads_for_pattern(q.object, _term(_TITLE), None, ox.DefaultGraph()):
+                        seen.setdefault(q.object.value, t.object.value)
+                sources = [{"source": iri, "title": title} for iri, title in sorted(seen.items())]
+        return Hit(kind, node, txt, marked, word, score, pages[:PAGES_SHOWN], len(pages), sources)
 
     def facts_containing(self, type_word: str, word: str) -> list[str]:
         """Facts of this type word whose text contains ``word`` (a substring, case-insensitive: what
         SPARQL's ``CONTAINS(LCASE(?text), LCASE(?word))`` finds), by IRI."""
         with self.lock:
             rows = self.db.execute(
-                "SELECT DISTINCT node FROM entries WHERE kind = 'fact' AND type = ? AND instr(ltext, ?) > 0 ORDER BY node",
+                "SELECT DISTINCT node FROM docs WHERE kind = 'fact' AND type = ? AND instr(ltext, ?) > 0 ORDER BY node",
                 (type_word, word.lower()),
             ).fetchall()
         return [node for (node,) in rows]
 
     @_locked
     def count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+        return int(self.db.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
+
+
+def stated(store: Any, node: str, kind: str, text: str) -> bool:
+    """Whether a current page of the store states this text of this node (the default graph is their union)."""
+    import pyoxigraph as ox
+
+    return any(q.object.value == text for q in store.db.quads_for_pattern(
+        ox.NamedNode(node), _term(_TEXT_OF[kind]), None, ox.DefaultGraph()))
+
+
+@functools.lru_cache(maxsize=None)
+def _term(iri: str) -> Any:
+    """A pyoxigraph NamedNode, made once (this module is imported by commands that never search)."""
+    import pyoxigraph as ox
+
+    return ox.NamedNode(iri)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _drop_if_old(db: sqlite3.Connection) -> None:
+    """An index of another version is dropped (it is derived data): ``ensure`` builds it again."""
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+    except sqlite3.Error:
+        row = None
+    v1 = any(col[1] == "node" for col in db.execute("PRAGMA table_info(entries)"))  # version 1's layout
+    if v1 or row is not None and row[0] != VERSION:
+        log.info("search index of version %s: dropped, to be built again", row[0] if row else "?")
+        for table in _TABLES:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _node(iri: str) -> Any:

@@ -23,7 +23,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
@@ -31,9 +31,11 @@ from . import __version__
 from .errors import QueryError, StoreError
 from .guard import one_line
 from .formats import RdfFormat
-from .revisions import History, NewRevision
-from .search import Row, SearchIndex, rows_of_nquads, rows_of_quads
 from .sparqlcheck import check_query as check_query  # SERVICE and LOAD refused (callers import it from here)
+
+if TYPE_CHECKING:  # imported where used: a query needs neither the history nor the search index
+    from .revisions import History, NewRevision
+    from .search import Row, SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +73,8 @@ class Store:
     ['x']
     """
 
-    history: History | None = None  # the revisions beside a local store (None for a remote one)
-    _search: SearchIndex | None = None  # the full-text index beside a local store (search.py), opened on first use
+    _history: "History | None" = None  # the revisions beside the store, opened on first use
+    _search: "SearchIndex | None" = None  # the full-text index beside a local store (search.py), opened on first use
     db_is_local = True  # self.db is the embedded database (a remote store has none)
 
     def __init__(self, path: Path, create: bool = False, read_only: bool = False):
@@ -118,7 +120,6 @@ class Store:
             raise StoreError(f"the store at {path} is damaged ({one_line(e, 160)}); restore it from a backup, "
                              "or start a new store and ingest the pages (or an export) again") from None
         self.read_only = read_only
-        self.history: History | None = History(path, read_only)
         self.recovered: list[str] = []
         journal = path / JOURNAL
         if journal.exists():
@@ -126,6 +127,15 @@ class Store:
                 log.warning("%s: an interrupted ingest left pages to roll back; run any ingest to recover", path)
             else:
                 self._recover(journal)
+
+    @property
+    def history(self) -> "History | None":
+        """The revisions beside the store (revisions.py), opened on first use."""
+        if self._history is None:
+            from .revisions import History
+
+            self._history = History(self.path, self.read_only)
+        return self._history
 
     def _recover(self, journal: Path) -> None:
         """Roll back the batch an interrupted ingest was writing: only whole pages stay."""
@@ -154,13 +164,16 @@ class Store:
         is loaded leniently (IRIs are not parsed again): it comes from
         ``mapping``, whose IRIs are a checked base plus escaped parts.
         ``rows``: each page's rows for the search index (made from its N-Quads when not given);
-        they are written first, marked pending until the store has the pages (search.py).
+        new texts are added first, and those of replaced pages that no page states any more are
+        pruned after (search.py).
         """
-        graphs = [g for g, _, _ in pages]
+        from .search import rows_of_nquads
+
         index = self.search_index()
-        index.begin({g: rows[g] if rows is not None and g in rows else rows_of_nquads(q) for g, q, _ in pages})
+        index.add(rows[g] if rows is not None and g in rows else rows_of_nquads(q) for g, q, _ in pages)
+        old: list[Row] = []
         if replace:
-            self._archive(replace)
+            old = self._archive(replace)
             # a changed page swaps its old graph for the new one in one transaction:
             # if writing the new one fails, the old one stays
             replacing = set(replace)
@@ -176,7 +189,8 @@ class Store:
             self._load(pages)
         if revisions and self.history:
             self.history.record_current(revisions)
-        index.done(graphs)
+        if old:
+            index.prune(self, old)
 
     def _load(self, pages: Sequence[tuple[str, bytes, bytes]]) -> None:
         data = b"".join(part for _, q, t in pages for part in (q, t))
@@ -192,23 +206,27 @@ class Store:
         self.db.flush()
         journal.unlink()
 
-    def _archive(self, graphs: Iterable[str]) -> None:
-        """Keep the current revision of these pages as history before they are replaced or removed."""
-        if not self.history:
-            return
+    def _archive(self, graphs: Iterable[str]) -> list[Row]:
+        """Keep the current revision of these pages as history before they are replaced or removed;
+        returns their search-index rows (to prune the texts no page states afterwards)."""
+        from .search import rows_of_nquads
+
+        rows: list[Row] = []
         for g in graphs:
+            data = self.graph_nquads(g)
+            rows.extend(rows_of_nquads(data))
             checksum = self.checksum_of(g)
-            if checksum is not None:
-                self.history.archive(g, checksum, self.graph_nquads(g), self.file_name_of(g))
+            if checksum is not None and self.history:
+                self.history.archive(g, checksum, data, self.file_name_of(g))
+        return rows
 
     def search_index(self) -> SearchIndex:
-        """The full-text index beside the store (search.py): built on first use, pages of an
-        unfinished write (a crash, a rolled-back ingest) read again from the store."""
+        """The full-text index beside the store (search.py), built on first use."""
         if self._search is None:
-            self._search = SearchIndex(self.path, self.read_only)
+            from .search import SearchIndex
+
+            self._search = SearchIndex(self.path, self.read_only, self)
             self._search.ensure(self)
-            if not self.read_only:
-                self._search.reconcile(self)
         return self._search
 
     def archive_revision(self, revision: NewRevision) -> None:
@@ -249,12 +267,14 @@ class Store:
                 found[g.value] = PageInfo(g.value, names.get(g.value, ""), "")
         return found
 
-    def has_checksum(self, checksum: str) -> bool:
-        """Whether a current page has this checksum (an index lookup on the value)."""
-        for q in self.db.quads_for_pattern(None, _CHECKSUM, ox.Literal(checksum), None):
-            if q.subject == q.graph_name:
-                return True
-        return False
+    def checksums(self) -> dict[str, str]:
+        """graph IRI -> checksum of every current page (one scan of the checksum index)."""
+        found: dict[str, str] = {}
+        for q in self.db.quads_for_pattern(None, _CHECKSUM, None, None):
+            g = q.graph_name
+            if isinstance(g, ox.NamedNode) and q.subject == g:
+                found[g.value] = str(q.object.value)  # type: ignore[union-attr]
+        return found
 
     def checksum_of(self, graph: str) -> str | None:
         """The checksum of one page in the store, or None (an index lookup, not a scan)."""
@@ -270,25 +290,25 @@ class Store:
         """
         quads = [q for _, qs in graphs for q in qs]
         replace = [g for g, _ in graphs if g in set(existing)]
-        self._archive(replace)
+        old = self._archive(replace)
+        from .search import rows_of_quads
+
         index = self.search_index()
-        index.begin({g: rows_of_quads(qs) for g, qs in graphs})
+        index.add(rows_of_quads(qs) for _, qs in graphs)
         if not replace:
             self.db.extend(quads + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
         else:
             body = "".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }} {q.subject} {q.predicate} {q.object} . " for q in quads)
             self.db.update(f"{_drop_pages(replace)} ; INSERT DATA {{ {body} }}")
-        index.done(g for g, _ in graphs)
+            index.prune(self, old)
         return len(quads)
 
     def remove_pages(self, graphs: Iterable[str]) -> int:
         graphs = list(graphs)
         if graphs:
-            self._archive(graphs)
-            index = self.search_index()
-            index.begin({}, dropped=graphs)
+            old = self._archive(graphs)
             self.db.update(_drop_pages(graphs))
-            index.done(graphs)
+            self.search_index().prune(self, old)
         return len(graphs)
 
     def flush(self) -> None:
@@ -301,9 +321,9 @@ class Store:
             self.flush()
             del self.db
             self.db = None  # type: ignore[assignment]
-        if getattr(self, "history", None) is not None:
-            self.history.close()  # type: ignore[union-attr]
-            self.history = None
+        if self._history is not None:
+            self._history.close()
+            self._history = None
         if self._search is not None:
             self._search.close()
             self._search = None
