@@ -262,10 +262,10 @@ class SearchIndex:
 
     @_locked
     def reindex(self, store: Any, pages: Sequence[str]) -> None:
-        """These pages' texts from the store (after a write that went round the Store's methods)."""
+        """These pages' texts from the store (after a write that only added to them and went round the
+        Store's methods, e.g. a Graph Store POST; a write that takes away prunes, or rebuilds)."""
         with _tx(self.db):
             self._insert_from(store, [g for g in pages if store.has_graph(g)])
-            self._prune(store, None)
 
     @_locked
     def prune(self, store: Any, rows: Iterable[Row]) -> None:
@@ -273,11 +273,8 @@ class SearchIndex:
         with _tx(self.db):
             self._prune(store, rows)
 
-    def _prune(self, store: Any, rows: Iterable[Row] | None) -> None:
-        if rows is None:  # every text
-            candidates = self.db.execute("SELECT node, kind, text FROM docs").fetchall()
-        else:
-            candidates = list({(node, kind, text) for kind, node, _, text in rows})
+    def _prune(self, store: Any, rows: Iterable[Row]) -> None:
+        candidates = {(node, kind, text) for kind, node, _, text in rows}
         gone = [(node, text) for node, kind, text in candidates if not stated(store, node, kind, text)]
         self._added.difference_update(hash(key) for key in gone)
         if gone:
