@@ -24,7 +24,8 @@ def search(text: str, store_dir: str | None, type_word: str | None, kind: str | 
     Case and accents are ignored; every word must occur (word* for a prefix).
     The index is kept beside a store folder (search.sqlite), not on a SPARQL endpoint.
     """
-    from .search import hits_output, index_of
+    from .cliout import hits_output
+    from .search import index_of
     from .stores import open_store
 
     with open_store(store_dir, read_only=True) as store:

@@ -7,9 +7,12 @@ library's console module.  cli.py's commands call these.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import click
+
+if TYPE_CHECKING:
+    from .search import Hit
 
 
 class BadQuery(click.ClickException):
@@ -125,3 +128,27 @@ def _has_label(store: Any, value: str) -> bool:
     import pyoxigraph as ox
 
     return bool(store.query("ASK { ?e rdfs:label ?l FILTER (?l = ?v) }".replace("?v", str(ox.Literal(value)))))
+
+
+def hits_output(hits: "Sequence[Hit]", fmt: str, width: int | None = None) -> str:
+    """Hits as an aligned table (the match marked ``[…]``), JSON (a list) or TSV (with a header line)."""
+    import json
+
+    if fmt == "json":
+        return json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=2) + "\n"
+    if fmt == "tsv":
+        lines = ["kind\ttext\tnode\ttype\tscore\tpages\tsources"]
+        for h in hits:
+            clean = h.text.replace("\t", " ").replace("\n", " ")
+            lines.append(f"{h.kind}\t{clean}\t{h.node}\t{h.type}\t{h.score:.4f}\t{' '.join(h.pages)}\t"
+                         + " ".join(s["source"] for s in h.sources))
+        return "\n".join(lines) + "\n"
+    from .console import table
+
+    def where(h: "Hit") -> str:
+        sources = "; ".join(s["title"] for s in h.sources)
+        pages = f"{h.page_count} page{'s' if h.page_count != 1 else ''}"
+        return f"{sources} ({pages})" if sources else pages
+
+    rows = [[h.kind + (f" ({h.type})" if h.type else ""), h.marked, h.node, where(h)] for h in hits]
+    return table(["kind", "text", "node", "sources / pages"], rows, width)

@@ -391,10 +391,6 @@ class SearchIndex:
             ).fetchall()
         return [node for (node,) in rows]
 
-    @_locked
-    def count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
-
 
 def stated(store: Any, node: str, kind: str, text: str) -> bool:
     """Whether a current page of the store states this text of this node (the default graph is their union)."""
@@ -458,28 +454,6 @@ def index_of(store: Any) -> SearchIndex:
         )
     index: SearchIndex = store.search_index()
     return index
-
-
-def hits_output(hits: Sequence[Hit], fmt: str, width: int | None = None) -> str:
-    """Hits as an aligned table (the match marked ``[…]``), JSON (a list) or TSV (with a header line)."""
-    if fmt == "json":
-        return json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=2) + "\n"
-    if fmt == "tsv":
-        lines = ["kind\ttext\tnode\ttype\tscore\tpages\tsources"]
-        for h in hits:
-            clean = h.text.replace("\t", " ").replace("\n", " ")
-            lines.append(f"{h.kind}\t{clean}\t{h.node}\t{h.type}\t{h.score:.4f}\t{' '.join(h.pages)}\t"
-                         + " ".join(s["source"] for s in h.sources))
-        return "\n".join(lines) + "\n"
-    from .console import table
-
-    def where(h: Hit) -> str:
-        sources = "; ".join(s["title"] for s in h.sources)
-        pages = f"{h.page_count} page{'s' if h.page_count != 1 else ''}"
-        return f"{sources} ({pages})" if sources else pages
-
-    rows = [[h.kind + (f" ({h.type})" if h.type else ""), h.marked, h.node, where(h)] for h in hits]
-    return table(["kind", "text", "node", "sources / pages"], rows, width)
 
 
 # --- the named question facts-mentioning, answered from the index ----------------------------
