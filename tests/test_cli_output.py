@@ -50,7 +50,7 @@ def test_warnings_of_one_kind_are_one_line_and_counted(runner, weak_pages, tmp_p
     assert timeless(result.stderr) == (
         "warning: 3 × " + GUESS.format(a="…", b="…", side="PAGE.entities.json")
         + f": {weak_pages / 'a.txt'}, {weak_pages / 'b.txt'}, {weak_pages / 'c.txt'} (--verbose lists them)\n"
-        f"3 loaded, 0 replaced, 0 unchanged, 0 failed; 204 quads written in Ts into {tmp_path / 's'}; "
+        f"3 loaded, 0 replaced, 0 unchanged, 0 failed; 225 quads written in Ts into {tmp_path / 's'}; "
         "0 violations, 3 warnings\n"
     )
 
@@ -69,7 +69,7 @@ def test_verbose_lists_every_warning(runner, weak_pages, tmp_path):
 def test_quiet_prints_the_summary_only(runner, weak_pages, tmp_path):
     result = invoke(runner, "ingest", str(weak_pages), "--store", str(tmp_path / "s"), "-q")
     assert timeless(result.stderr) == (
-        f"3 loaded, 0 replaced, 0 unchanged, 0 failed; 204 quads written in Ts into {tmp_path / 's'}; "
+        f"3 loaded, 0 replaced, 0 unchanged, 0 failed; 225 quads written in Ts into {tmp_path / 's'}; "
         "0 violations, 3 warnings\n"
     )
     result = invoke(runner, "convert", str(weak_pages), "-q")
@@ -86,7 +86,7 @@ def test_ingest_json_summary(runner, weak_pages, tmp_path):
     summary = json.loads(result.stdout)
     assert isinstance(summary.pop("seconds"), float)
     assert summary == {
-        "loaded": 3, "replaced": 0, "unchanged": 0, "failed": 0, "refused": 0, "quads": 204,
+        "loaded": 3, "replaced": 0, "unchanged": 0, "failed": 0, "refused": 0, "quads": 225,
         "store": str(tmp_path / "s"), "violations": 0, "warnings": 3,
         "kinds": {"warning: " + GUESS.format(a="…", b="…", side="PAGE.entities.json"): 3},
         "errors": [],
@@ -150,8 +150,8 @@ def test_stats_table_and_json(runner, store):
     assert result.stdout.startswith(
         "total      count\n"
         "---------  -----\n"
-        "triples      869\n"
-        "quads        893\n"
+        "triples      929\n"
+        "quads        953\n"
         "pages          6\n"
     )
     assert "eg:Entity                   9\n" in result.stdout

@@ -190,8 +190,8 @@ def test_a_format_1_store_is_refused_then_migrated(runner, tmp_path):
     assert result.exit_code == 1 and "format-1 store" in result.stderr and "evidencegraph migrate --store" in result.stderr
     result = invoke(runner, "migrate", "--store", str(store))
     assert result.exit_code == 0, result.output
-    assert f"migrated 5 pages to store format 2; the format-1 store is kept in {store.with_name('old.format1')}" in result.stderr
-    # the same quads as a fresh format-2 ingest of the same pages (checksums and file names carried over)
+    assert f"migrated 5 pages to store format 3; the format-1 store is kept in {store.with_name('old.format1')}" in result.stderr
+    # the same quads as a fresh ingest of the same pages (checksums and file names carried over)
     fresh = tmp_path / "fresh"
     folder = tmp_path / "pages"
     (folder / "sub").mkdir(parents=True)
@@ -202,6 +202,50 @@ def test_a_format_1_store_is_refused_then_migrated(runner, tmp_path):
     migrated = set(invoke(runner, "export", "--store", str(store), "-f", "nq").stdout.splitlines())
     expected = set(invoke(runner, "export", "--store", str(fresh), "-f", "nq").stdout.splitlines())
     assert migrated == expected
+    assert invoke(runner, "migrate", "--store", str(store)).exit_code == 1  # nothing left to migrate
+
+
+def test_a_format_2_store_is_refused_then_given_its_figures_in_place(runner, tmp_path):
+    """Format 3 adds figures to the page graphs; a format-2 store (the same quads without them) is
+    refused with what to do, then migrated in place to exactly what a fresh ingest writes, revisions kept."""
+    from evidencegraph.mapping import FIGURES
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for name in ("belgium-european-union.txt", "all-types.txt", "title-two-cards.txt", "pending-unknown.txt"):
+        shutil.copy(PAGES / name, folder / name)
+    store = tmp_path / "s"
+    assert invoke(runner, "ingest", str(folder), "--store", str(store), "-q").exit_code == 0
+    page = folder / "belgium-european-union.txt"
+    page.write_text(page.read_text().replace("related 3.17", "related 3.32"))  # a second revision
+    assert invoke(runner, "ingest", str(folder), "--store", str(store), "-q").exit_code == 0
+    expected = set(invoke(runner, "export", "--store", str(store), "-f", "nq").stdout.splitlines())
+    assert any("#scoreAgrees>" in line for line in expected) and any("#countsAgree>" in line for line in expected)
+    history = invoke(runner, "history", "belgium-european-union.txt", "--store", str(store)).stdout
+    # make it the format-2 store an earlier version wrote: no figures, marker 2
+    db = ox.Store(str(store / "oxigraph"))
+    for q in [q for q in db if q.predicate.value in FIGURES]:
+        db.remove(q)
+    db.flush()
+    del db
+    (store / "evidencegraph-store.json").write_text('{"format": 2, "created_by": "evidencegraph 0.2.0"}\n')
+    result = invoke(runner, "query", "SELECT * { ?s ?p ?o } LIMIT 1", "--store", str(store))
+    assert result.exit_code == 1 and "format-2 store" in result.stderr
+    assert f"evidencegraph migrate --store {store}" in result.stderr and "Traceback" not in result.output
+    result = invoke(runner, "migrate", "--store", str(store))
+    assert result.exit_code == 0, result.output
+    assert "migrated 4 pages to store format 3 in place (figures added)" in result.stderr
+    assert set(invoke(runner, "export", "--store", str(store), "-f", "nq").stdout.splitlines()) == expected
+    assert invoke(runner, "history", "belgium-european-union.txt", "--store", str(store)).stdout == history
+    # the default graph has them too: the questions read them there
+    rows = invoke(runner, "query", "SELECT (COUNT(*) AS ?n) { ?c <https://w3id.org/evidencegraph#expectedScore> ?e }",
+                  "--store", str(store), "-f", "csv").stdout.split()
+    assert int(rows[1]) >= 4
+    from evidencegraph.figures import rows_of
+    from evidencegraph.store import Store
+
+    with Store(store, read_only=True) as st:  # and the store figures the whole-store questions read
+        assert len(rows_of(st)["entities"]) >= 6
     assert invoke(runner, "migrate", "--store", str(store)).exit_code == 1  # nothing left to migrate
 
 

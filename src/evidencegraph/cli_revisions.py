@@ -132,16 +132,20 @@ def _diff_text(item: dict[str, Any]) -> str:
 @store_option
 @handle_errors
 def migrate(store_dir: str | None) -> None:
-    """Migrate a store written by evidencegraph 0.1 (format 1) to format 2, keeping a backup."""
+    """Migrate an older store to this version's format 3: format 2 in place (adding the figures the
+    questions read), format 1 (evidencegraph 0.1) into a new store, keeping the old one as a backup."""
     from .migrate import migrate as run
-    from .store import store_path
+    from .store import STORE_FORMAT, store_path
 
     path = store_path(store_dir)
     outcome = run(Path(path))
     for p in outcome.problems:
         click.echo(f"warning: {p}", err=True)
+    if outcome.from_format == 2:
+        click.echo(f"migrated {outcome.pages} pages to store format {STORE_FORMAT} in place (figures added)", err=True)
+        return
     click.echo(
-        f"migrated {outcome.pages} pages to store format 2"
+        f"migrated {outcome.pages} pages to store format {STORE_FORMAT}"
         + (f" ({outcome.revisions} older files of the same pages kept as history)" if outcome.revisions else "")
         + f"; the format-1 store is kept in {outcome.backup}",
         err=True,

@@ -43,11 +43,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import re
 import unicodedata
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING, Iterable, NamedTuple, Union
+from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple, Union
 from urllib.parse import quote
 
 from . import __version__
@@ -96,8 +97,11 @@ P = {
     declaredRelationCount declaredFactCount position line card states summaryPending supportResolution
     citation marker citedFact resolution leftoverToken listedSupport listedText sourceListing
     listsSource factListing listsFact domainChip chipCount firstEntity secondEntity scoreText upstreamId
-    authorGuessed""".split()
+    authorGuessed listedFactCount countsAgree scoreFactCount expectedScore scoreAgrees""".split()
 }
+
+# the figures the ingest writes for the questions (store format 3; migrate.py adds them to a format-2 store)
+FIGURES = frozenset(P[n] for n in ("listedFactCount", "countsAgree", "scoreFactCount", "expectedScore", "scoreAgrees"))
 
 
 def _hash(*parts: str) -> str:
@@ -282,6 +286,16 @@ def page_triples(page: Page, base: str = DEFAULT_BASE, wiki: str | None = None) 
         add((listing, P["declaredFactCount"], Lit(str(s.declared_facts), INTEGER)))
         if s.author_guessed:
             add((listing, P["authorGuessed"], Lit("true", BOOLEAN)))
+    # figures (store format 3): what a question would otherwise count over the whole store
+    listed = [0] * len(page.sources)
+    for f in page.facts:
+        listed[f.group] += 1
+    add((g, P["listedFactCount"], Lit(str(len(page.facts)), INTEGER)))
+    if page.declared_facts is not None:
+        add((g, P["countsAgree"], _bool(page.declared_facts == len(page.facts))))
+    for s, n in zip(page.sources, listed):
+        add((f"{g}#source-{s.position}", P["listedFactCount"], Lit(str(n), INTEGER)))
+        add((f"{g}#source-{s.position}", P["countsAgree"], _bool(s.declared_facts == n)))
     fact_iris: list[str] = []
     minted: set[str] = set()
     for f in page.facts:
@@ -321,6 +335,8 @@ def page_triples(page: Page, base: str = DEFAULT_BASE, wiki: str | None = None) 
     by_text: dict[str, str] = {}
     for f, iri in zip(page.facts, fact_iris):
         by_text.setdefault(f.text, iri)
+    support: dict[str, set[str]] = {}  # relation -> the facts this page says back it
+    declared: dict[str, list[int]] = {}  # relation -> its cards' printed fact counts
     for c in page.cards:
         card = f"{g}#card-{c.position}"
         rel = relation_iri(c.kind, page.subject, page.object, base)
@@ -329,6 +345,9 @@ def page_triples(page: Page, base: str = DEFAULT_BASE, wiki: str | None = None) 
         add((card, P["position"], Lit(str(c.position), INTEGER)))
         add((card, P["line"], Lit(str(c.line), INTEGER)))
         add((card, P["states"], rel))
+        backing = support.setdefault(rel, set())
+        if c.declared_facts is not None:
+            declared.setdefault(rel, []).append(c.declared_facts)
         add((card, P["scoreText"], Lit(c.score_text)))
         add((card, P["summaryPending"], Lit("true" if c.pending else "false", BOOLEAN)))
         if c.declared_facts is not None:
@@ -363,6 +382,7 @@ def page_triples(page: Page, base: str = DEFAULT_BASE, wiki: str | None = None) 
                 if fact:
                     add((item, P["listsFact"], fact))
                     add((rel, P["supportedBy"], fact))
+                    backing.add(fact)
         else:
             # The export drops which facts back which card; the page's facts
             # are the best available answer.  A header without a count shows
@@ -370,6 +390,7 @@ def page_triples(page: Page, base: str = DEFAULT_BASE, wiki: str | None = None) 
             add((card, P["supportResolution"], _eg("supportFromPage")))
             for fact in fact_iris if c.declared_facts is not None else ():
                 add((rel, P["supportedBy"], fact))
+                backing.add(fact)
         for cit in c.citations:
             node = f"{card}-citation-{cit.position}"
             add((card, P["citation"], node))
@@ -385,7 +406,38 @@ def page_triples(page: Page, base: str = DEFAULT_BASE, wiki: str | None = None) 
                 add((node, P["resolution"], _eg("unresolved")))
         for token in c.tokens:
             add((card, P["leftoverToken"], Lit(token)))
+    for c in page.cards:
+        rel = relation_iri(c.kind, page.subject, page.object, base)
+        add_score_figures(add, f"{g}#card-{c.position}", c.score_text, support[rel], declared.get(rel))
     return g, out
+
+
+def _bool(value: bool) -> Lit:
+    return Lit("true" if value else "false", BOOLEAN)
+
+
+def expected_score(facts: int) -> str:
+    """The score the product gives a relation of ``facts`` supporting facts: log2(facts + 1), two decimals.
+
+    >>> [expected_score(n) for n in (0, 1, 2, 8)]
+    ['0.00', '1.00', '1.58', '3.17']
+    """
+    return f"{math.log2(facts + 1):.2f}"
+
+
+def add_score_figures(add: "Callable[[Triple], None]", card: str, score_text: str, backing: set[str],
+                      declared: list[int] | None) -> None:
+    """A card's score figures: the fact count the product's score comes from (the highest count the
+    page's cards of the relation print, else the facts the page says back it), the score that count
+    gives, and whether the printed score agrees (to 0.005; negative scores are not checked), as the
+    shape egsh:ScoreMatchesFacts checks it."""
+    facts = max(declared) if declared else len(backing)
+    expected = expected_score(facts)
+    add((card, P["scoreFactCount"], Lit(str(facts), INTEGER)))
+    add((card, P["expectedScore"], Lit(canonical_decimal(expected), DECIMAL)))
+    score = Decimal(score_text)
+    if score >= 0:
+        add((card, P["scoreAgrees"], _bool(abs(score - Decimal(expected)) <= Decimal("0.005"))))
 
 
 # --- converters ---------------------------------------------------------------

@@ -42,6 +42,7 @@ import pyoxigraph as ox
 
 from .errors import QueryError, StoreError
 from .sparqltext import bind_values, canonical, decimals, query_form, update_batches
+from .figures import FIGURES_GRAPH, Touched
 from .store import EG, PageInfo, Store, check_query
 
 __all__ = ["RemoteStore", "bind_values", "query_form"]
@@ -53,6 +54,7 @@ _NTRIPLES = "application/n-triples"
 # answers GRAPH ?g { ?g eg:checksum ?c } with the graphs of every node that has a checksum.)
 PAGE_GRAPH = f"GRAPH ?g {{ ?page a <{EG}Page> FILTER (?page = ?g) }}"
 _PAGES = f"GRAPH ?g {{ ?page a <{EG}Page> ; <{EG}checksum> ?checksum OPTIONAL {{ ?page <{EG}fileName> ?name }} FILTER (?page = ?g) }}"
+_FIGURED = f"GRAPH ?g {{ ?page a <{EG}Page> ; <{EG}listedFactCount> ?n FILTER (?page = ?g) }}"  # format 3
 _SPO_KEY = 'CONCAT(COALESCE(STR(?s), ""), " ", STR(?p), " ", COALESCE(STR(?o), ""))'  # a blank node: ""
 _PROBE_MIN = 1_000  # rows asked of the server the first time it has to show it sends an answer whole
 
@@ -83,6 +85,8 @@ class RemoteStore(Store):
         self.gsp_url = gsp_url
         self.read_only = False
         self.recovered: list[str] = []
+        self._touched = Touched()  # keys whose store figures the writes since the last flush changed (figures.py)
+        self._touched_pages = 0
         self.written = 0  # pages written by this process, for the message when a write fails
         self._whole = 0  # an answer shorter than this is complete: the server has sent this many rows
         self._cap: int | None = None  # the server's row cap, once seen
@@ -252,7 +256,7 @@ class RemoteStore(Store):
                 "with LIMIT and OFFSET, or raise the server's cap"
             )
 
-    def _select_all(self, head: str, where: str, key: str, prefix: str = "") -> list[tuple[Any, ...]]:
+    def _select_all(self, head: str, where: str, key: str, prefix: str = "", distinct: bool = False) -> list[tuple[Any, ...]]:
         """Every row of ``SELECT head WHERE { where }`` as tuples of terms (in ``head``'s order), in parts by
         the MD5 of ``key`` while one may be cut.
 
@@ -260,12 +264,13 @@ class RemoteStore(Store):
         """
         narrowed = f'{where} FILTER (STRSTARTS(MD5({key}), "{prefix}"))' if prefix else where
         names = head.replace("?", "").split()
-        rows = [tuple(row.get(n) for n in names) for row in self._rows(f"SELECT {head} WHERE {{ {narrowed} }}")]
+        rows = [tuple(row.get(n) for n in names)
+                for row in self._rows(f"SELECT {'DISTINCT ' if distinct else ''}{head} WHERE {{ {narrowed} }}")]
         if self._complete(len(rows)):
             return rows
         if len(prefix) >= 5:
             self._check_whole(len(rows), "rows")
-        return [row for digit in "0123456789abcdef" for row in self._select_all(head, where, key, prefix + digit)]
+        return [row for digit in "0123456789abcdef" for row in self._select_all(head, where, key, prefix + digit, distinct)]
 
     def _update(self, sparql: str) -> None:
         self._send("POST", self.update_url, urllib.parse.urlencode({"update": sparql}).encode("utf-8"),
@@ -318,25 +323,34 @@ class RemoteStore(Store):
         Each graph is replaced whole (``replace`` needs no special step); the
         union triples are not written (the server's default graph is the union).
         A remote store keeps the current revisions only (``revisions`` is not kept), and no search index (``rows``).
+        The store figures follow at ``flush``.
         """
+        self._touch(list(replace))
         self._put_graphs([(g, t) for g, _, t in pages])
+        self._touch([g for g, _, _ in pages])
 
     def replace_pages(self, graphs: Sequence[tuple[str, list[ox.Quad]]], existing: Iterable[str] = ()) -> int:
         """Write page graphs, replacing any of the same name.  Returns the number of quads written."""
+        self._touch([g for g, _ in graphs if g in set(existing)])
         self._put_graphs([(g, ox.serialize([q.triple for q in qs], format=ox.RdfFormat.N_TRIPLES) or b"") for g, qs in graphs])
+        self._touch([g for g, _ in graphs])
+        self.update_figures()
         return sum(len(qs) for _, qs in graphs)
 
     def remove_pages(self, graphs: Iterable[str]) -> int:
         names = list(graphs)
+        self._touch(names)
         if self.gsp_url:
             for g in names:
                 self._send("DELETE", self._graph_url(g), None, {}, "graph store write", missing_ok=True)
         else:
             for i in range(0, len(names), 100):
                 self._update(" ; ".join(f"DROP SILENT GRAPH {_iri(g)}" for g in names[i:i + 100]))
+        self.update_figures()
         return len(names)
 
     db_is_local = False
+    _figures_graph: str | None = FIGURES_GRAPH  # a named graph, which the server's union default graph shows
 
     @property
     def db(self) -> ox.Store:
@@ -356,7 +370,12 @@ class RemoteStore(Store):
         return int(rows[0]["n"].value) if rows else 0
 
     def flush(self) -> None:
-        """Nothing to do: each request is done when the server answers."""
+        """Bring the store figures up to date; the pages are written when the server answers."""
+        self.update_figures()
+
+    def _run_updates(self, updates: Sequence[str]) -> None:
+        for u in updates:
+            self._update(u)
 
     def close(self) -> None:
         """Nothing to release: no connection outlives its request."""
@@ -378,8 +397,10 @@ class RemoteStore(Store):
         return found
 
     def checksums(self) -> dict[str, str]:
-        """graph IRI -> checksum of every current page on the server."""
-        return {g: info.checksum for g, info in self.pages().items() if info.checksum}
+        """graph IRI -> checksum of every current page on the server; "" for a page written before store
+        format 3, without the figures the questions read, so that an ingest writes it again."""
+        figured = {g.value for (g,) in self._select_all("?g", _FIGURED, "STR(?g)") if isinstance(g, ox.NamedNode)}
+        return {g: info.checksum if g in figured else "" for g, info in self.pages().items() if info.checksum}
 
     def checksum_of(self, graph: str) -> str | None:
         """The checksum of one page on the server, or None."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from . import __version__
+from .figures import NODES, PREDICATES
 from .vocab import DEFAULT_BASE
 
 if TYPE_CHECKING:
@@ -22,14 +23,17 @@ EG = "https://w3id.org/evidencegraph#"
 def _over(store: "Store", triple: str) -> str:
     """A triple pattern over the union of the page graphs, as a set.
 
-    The embedded store's default graph is that union.  A server's default graph
+    The embedded store's default graph is that union (and the store figures, left out here).  A server's default graph
     may count a triple once per page (Oxigraph) or hold the server's own graphs
     too (Virtuoso), so there the pattern is matched in the page graphs and made
     distinct (the store's ``page_graph_pattern`` says which graphs are pages).
     """
     pages = getattr(store, "page_graph_pattern", None)
-    if pages is None:
-        return triple
+    if pages is None:  # the default graph, less the store figures it also holds (figures.py)
+        keep = [f'!STRSTARTS(STR(?s), "{NODES}")']
+        if "?p" in triple:
+            keep.append(f"?p NOT IN ({', '.join(f'<{p}>' for p in sorted(PREDICATES))})")
+        return f"{triple} FILTER ({' && '.join(keep)})"
     names = " ".join(sorted(set(re.findall(r"\?\w+", triple))))
     return f"{{ SELECT DISTINCT {names} WHERE {{ {pages} GRAPH ?g {{ {triple} }} }} }}"
 

@@ -13,7 +13,9 @@ out the triples that no other page states.
 
 Location: ``--store``, else ``EVIDENCEGRAPH_STORE``, else ``.evidencegraph/``.
 A store folder holds ``evidencegraph-store.json`` (a marker with the format
-version) and the Oxigraph database in ``oxigraph/``.
+version) and the Oxigraph database in ``oxigraph/``.  The default graph also
+holds the store figures, counts the questions read (figures.py), kept up to
+date at the end of every write (``flush``); exports and ``len`` leave them out.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from . import __version__
 from .errors import QueryError, StoreError
 from .guard import one_line
 from .formats import RdfFormat
+from .figures import Touched, figure_count, is_figure, refresh, touched_by
 from .sparqlcheck import check_query as check_query  # SERVICE and LOAD refused (callers import it from here)
 
 if TYPE_CHECKING:  # imported where used: a query needs neither the history nor the search index
@@ -41,8 +44,9 @@ log = logging.getLogger(__name__)
 
 MARKER = "evidencegraph-store.json"
 JOURNAL = "ingest-journal.json"
+FIGURES_PENDING = "figures-pending"  # written before a write, removed once the store figures follow it
 SMALL_BATCH = 50  # pages; smaller batches are written in one transaction, larger ones bulk-loaded
-STORE_FORMAT = 2  # 2: content-derived page IRIs, stances on listings, revisions beside the store
+STORE_FORMAT = 3  # 2: content-derived page IRIs, stances on listings, revisions beside the store; 3: figures
 EG = "https://w3id.org/evidencegraph#"
 _CHECKSUM = ox.NamedNode(EG + "checksum")
 _FILE_NAME = ox.NamedNode(EG + "fileName")
@@ -76,6 +80,7 @@ class Store:
     _history: "History | None" = None  # the revisions beside the store, opened on first use
     _search: "SearchIndex | None" = None  # the full-text index beside a local store (search.py), opened on first use
     db_is_local = True  # self.db is the embedded database (a remote store has none)
+    _figures_graph: str | None = None  # the store figures' graph: the default graph here (figures.py)
 
     def __init__(self, path: Path, create: bool = False, read_only: bool = False):
         self.path = path
@@ -103,6 +108,11 @@ class Store:
                     f"this version reads format {STORE_FORMAT}. Migrate it with: evidencegraph migrate --store {path} "
                     f"(the old store is kept beside it as {path.name}.format1)"
                 )
+            if info.get("format") == 2:
+                raise StoreError(
+                    f"{path} is a format-2 store (without the figures the questions read); this version reads format "
+                    f"{STORE_FORMAT}. Migrate it in place with: evidencegraph migrate --store {path}"
+                )
             if info.get("format") != STORE_FORMAT:
                 raise StoreError(f"{path} has store format {info.get('format')}; this version reads {STORE_FORMAT}")
         db = path / "oxigraph"
@@ -121,12 +131,59 @@ class Store:
                              "or start a new store and ingest the pages (or an export) again") from None
         self.read_only = read_only
         self.recovered: list[str] = []
+        self._touched = Touched()
+        self._touched_pages = 0
         journal = path / JOURNAL
         if journal.exists():
             if read_only:
                 log.warning("%s: an interrupted ingest left pages to roll back; run any ingest to recover", path)
             else:
                 self._recover(journal)
+        if not read_only and (path / FIGURES_PENDING).exists():  # a write died before its figures: count them all
+            self._touched.everything = True
+            self.update_figures()
+
+    def _figures_stale(self) -> None:
+        """A write is about to change pages: until the figures follow, a crash must leave a mark."""
+        if self.db_is_local:
+            mark = self.path / FIGURES_PENDING
+            if not mark.exists():
+                mark.touch()
+
+    def _touch(self, graphs: Sequence[str]) -> None:
+        """Note the keys whose figures the page graphs ``graphs`` bear on (before a removal, after a write)."""
+        if not graphs:
+            return
+        self._touched_pages += len(graphs)
+        if self._touched.everything or self._touched_pages > 2_000:  # a bulk load: count everything once, at the end
+            self._touched.everything = True
+            return
+        self._touched.update(touched_by(self, graphs))
+
+    def _run_updates(self, updates: Sequence[str]) -> None:
+        for u in updates:
+            self.db.update(u)
+
+    def pages_changed(self, graphs: Sequence[str] | None) -> None:
+        """Page graphs were written outside the methods here (a Graph Store POST adds to one; None: a
+        SPARQL Update, which may have changed any): count their figures again now."""
+        self._figures_stale()
+        if graphs is None:
+            self._touched.everything = True
+        else:
+            self._touch(list(graphs))
+        self.update_figures()
+
+    def update_figures(self) -> None:
+        """Count again the figures of what the writes since the last call touched (figures.py)."""
+        if self.read_only or not self._touched:
+            return
+        self._run_updates(refresh(self, self._touched, self._figures_graph))
+        self._touched.clear()
+        self._touched_pages = 0
+        if self.db_is_local:
+            self.db.flush()
+            (self.path / FIGURES_PENDING).unlink(missing_ok=True)
 
     @property
     def history(self) -> "History | None":
@@ -171,6 +228,8 @@ class Store:
 
         index = self.search_index()
         index.add(rows[g] if rows is not None and g in rows else rows_of_nquads(q) for g, q, _ in pages)
+        self._figures_stale()
+        written = [g for g, _, _ in pages]
         old: list[Row] = []
         if replace:
             old = self._archive(replace)
@@ -187,6 +246,7 @@ class Store:
             pages = [p for p in pages if p[0] not in replacing]
         if pages:
             self._load(pages)
+        self._touch(written)
         if revisions and self.history:
             self.history.record_current(revisions)
         if old:
@@ -212,6 +272,9 @@ class Store:
         from .search import rows_of_nquads
 
         rows: list[Row] = []
+        graphs = list(graphs)
+        self._figures_stale()
+        self._touch(graphs)
         for g in graphs:
             data = self.graph_nquads(g)
             rows.extend(rows_of_nquads(data))
@@ -295,12 +358,15 @@ class Store:
 
         index = self.search_index()
         index.add(rows_of_quads(qs) for _, qs in graphs)
+        self._figures_stale()
         if not replace:
             self.db.extend(quads + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
         else:
             body = "".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }} {q.subject} {q.predicate} {q.object} . " for q in quads)
             self.db.update(f"{_drop_pages(replace)} ; INSERT DATA {{ {body} }}")
             index.prune(self, old)
+        self._touch([g for g, _ in graphs])
+        self.update_figures()
         return len(quads)
 
     def remove_pages(self, graphs: Iterable[str]) -> int:
@@ -309,10 +375,13 @@ class Store:
             old = self._archive(graphs)
             self.db.update(_drop_pages(graphs))
             self.search_index().prune(self, old)
+            self.update_figures()
         return len(graphs)
 
     def flush(self) -> None:
+        """Bring the store figures up to date with the writes so far, and make everything durable."""
         if not self.read_only:
+            self.update_figures()
             self.db.flush()
 
     def close(self) -> None:
@@ -335,7 +404,8 @@ class Store:
         self.close()
 
     def __len__(self) -> int:
-        return len(self.db)
+        """The quads of the pages (their graphs and their union), not the store figures."""
+        return len(self.db) - figure_count(self)
 
     # --- queries -------------------------------------------------------------
 
@@ -397,8 +467,9 @@ class Store:
 
     def union_triples(self, graph: str | None = None) -> Iterable[ox.Triple]:
         """The union of the page graphs (the default graph), or one page graph, as triples."""
-        source = ox.NamedNode(graph) if graph else ox.DefaultGraph()
-        return (q.triple for q in self.db.quads_for_pattern(None, None, None, source))
+        if graph:
+            return (q.triple for q in self.db.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        return (q.triple for q in self.db.quads_for_pattern(None, None, None, ox.DefaultGraph()) if not is_figure(q))
 
 
 def query_failed(e: RuntimeError, location: str) -> StoreError:

@@ -40,6 +40,19 @@ class EG(DefinedNamespace):
     authorGuessed: URIRef
     upstreamId: URIRef
     scoreText: URIRef
+    listedFactCount: URIRef
+    countsAgree: URIRef
+    scoreFactCount: URIRef
+    expectedScore: URIRef
+    scoreAgrees: URIRef
+    relationCount: URIRef
+    supportingFactCount: URIRef
+    factCount: URIRef
+    sourceCount: URIRef
+    figureDomain: URIRef
+    figurePublisher: URIRef
+    PublisherFigure: URIRef
+    storeFigures: URIRef
     secondEntity: URIRef
     firstEntity: URIRef
     byPageOrder: URIRef

@@ -106,6 +106,7 @@ async def graph_store(ctx: Context, request: Any) -> Any:
         else:
             ctx.db.extend(quads + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
             ctx.store.search_index().reindex(ctx.store, [graph])
+            ctx.store.pages_changed([graph])  # adding can only change the figures of what the graph holds now
         return existed
 
     existed = await ctx.writing(write)

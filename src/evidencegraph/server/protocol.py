@@ -214,8 +214,9 @@ async def update(ctx: Context, request: Any) -> Any:
             raise Problem(400, f"SPARQL Update syntax error: {e}") from None
         except (OSError, ValueError) as e:
             raise Problem(400, f"the update failed: {e}") from None
-        ctx.db.update(RESYNC)
+        ctx.db.update(RESYNC)  # (which also drops the store figures from the default graph: counted again below)
         ctx.store.search_index().rebuild(ctx.store)  # the pages an update touched cannot be known: all of them
+        ctx.store.pages_changed(None)
 
     await ctx.writing(apply)
     return Response(status_code=204)

@@ -1,0 +1,246 @@
+"""Store-level figures, kept up to date by the store's writes (store format 3).
+
+The whole-store rankings (top-entities, publishers, facts-by-type) would
+otherwise count over every relation, source or fact at each question.  The
+store keeps their figures where the questions read them, in the default
+graph: an embedded store writes them there (beside the union of the pages;
+exports leave them out), a remote store into the named graph
+``eg:storeFigures``, which the server's union default graph shows:
+
+- per entity: ``eg:relationCount`` and ``eg:supportingFactCount`` (distinct
+  relations it is the subject or object of, distinct facts that back them);
+- per fact type: ``eg:factCount`` (distinct facts of that type);
+- per (domain, publisher) of the sources: an ``eg:PublisherFigure`` node
+  ``eg:storeFigures/publisher/…`` with ``eg:figureDomain``,
+  ``eg:figurePublisher`` ("" when the sources print none),
+  ``eg:sourceCount`` and ``eg:factCount``.
+
+A write touches some keys: the entities, fact types and source domains of the
+pages it writes or removes (read from the page graphs, before a removal and
+after a write).  At the end of a write (``Store.flush``), the figures of the
+touched keys are counted again from the merged graph and replaced; when a
+write touched most of the store (a bulk ingest), all of them are counted in
+one pass.  The figures are exact after every write, through replace, remove
+and revisions, because they are counted, not incremented.  A local store
+marks the figures pending on disk before a write and clears the mark after
+them: a process killed in between leaves the mark, and the next writer counts
+everything again.  Every query here is portable SPARQL 1.1 (a remote store
+runs them too) and safe on a default graph that repeats a triple per page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
+
+import pyoxigraph as ox
+
+from .errors import StoreError
+
+if TYPE_CHECKING:  # (not imported from store.py: that imports this module)
+    Store = Any
+
+EG = "https://w3id.org/evidencegraph#"
+FIGURES_GRAPH = EG + "storeFigures"
+NODES = FIGURES_GRAPH + "/"  # the publisher figures' nodes
+PREDICATES = frozenset(EG + n for n in ("relationCount", "supportingFactCount", "factCount", "sourceCount",
+                                         "figureDomain", "figurePublisher"))
+ALL = 2_000  # touched keys of one kind beyond which every figure of that kind is counted again
+_P = f"PREFIX eg: <{EG}> "
+T = TypeVar("T")
+
+
+def is_figure(q: ox.Quad | ox.Triple) -> bool:
+    """A store figure, not a page's triple."""
+    return q.predicate.value in PREDICATES or (isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(NODES))
+
+
+def figure_count(store: "Store") -> int:
+    """The store figures' triples in an embedded store's default graph (a count per predicate: index ranges)."""
+    patterns = [f"?s <{p}> ?o" for p in sorted(PREDICATES)] + ["?s a eg:PublisherFigure"]
+    n = 0
+    for pattern in patterns:
+        for row in store.query(_P + f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"):
+            n += int(row[0].value)
+    return n
+
+
+@dataclass
+class Touched:
+    """Keys whose figures a write may have changed."""
+
+    entities: set[str] = field(default_factory=set)
+    types: set[str] = field(default_factory=set)
+    domains: set[str] = field(default_factory=set)  # "" for sources without a domain
+    everything: bool = False
+
+    def __bool__(self) -> bool:
+        return self.everything or bool(self.entities or self.types or self.domains)
+
+    def update(self, other: "Touched") -> None:
+        self.entities |= other.entities
+        self.types |= other.types
+        self.domains |= other.domains
+        self.everything |= other.everything
+
+    def clear(self) -> None:
+        self.entities.clear()
+        self.types.clear()
+        self.domains.clear()
+        self.everything = False
+
+
+def _values(var: str, iris: Iterable[str]) -> str:
+    return f"VALUES ?{var} {{ {' '.join(f'<{i}>' for i in sorted(iris))} }}"
+
+
+def _literal(text: str) -> str:
+    return ox.Literal(text).__str__()
+
+
+def touched_by(store: "Store", graphs: Iterable[str]) -> Touched:
+    """The keys that the page graphs ``graphs`` bear on (the sources' domains as the merged graph has them)."""
+    out = Touched()
+    for part in _chunks(set(graphs)):
+        g = _values("g", part)
+        out.entities |= _every(store, "e", f"{g} GRAPH ?g {{ ?r ?p ?e }} FILTER (?p IN (eg:subject, eg:object))")
+        out.types |= _every(store, "t", f"{g} GRAPH ?g {{ ?f eg:factType ?t }}")
+        sources = _every(store, "s", f"{g} GRAPH ?g {{ ?s a eg:Source }}")
+        for some in _chunks(sources):
+            s = _values("s", some)
+            out.domains |= _every(store, "d", f"{s} ?s eg:domain ?d")
+            if _every(store, "s", f"{s} FILTER NOT EXISTS {{ ?s eg:domain ?any }}"):
+                out.domains.add("")
+    return out
+
+
+def _in_parts(store: "Store", keys: list[str], run: Callable[[list[str]], list[T]]) -> list[T]:
+    """``run(keys)``, in halves while a remote store's row cap may have cut the answer."""
+    try:
+        return run(keys)
+    except StoreError:
+        if store.db_is_local or len(keys) <= 1:
+            raise
+        half = len(keys) // 2
+        return _in_parts(store, keys[:half], run) + _in_parts(store, keys[half:], run)
+
+
+def _every(store: "Store", var: str, where: str) -> set[str]:
+    """Every value of ?var (a remote store's answer read in parts that are provably whole)."""
+    if not store.db_is_local:
+        where = re.sub(r"\beg:(\w+)", lambda m: f"<{EG}{m.group(1)}>", where)  # no PREFIX where it goes
+        return {row[0].value for row in store._select_all(f"?{var}", where, f"STR(?{var})", distinct=True)
+                if row[0] is not None}
+    return {row[0].value for row in store.query(_P + f"SELECT DISTINCT ?{var} WHERE {{ {where} }}")
+            if row[0] is not None}
+
+
+def _chunks(keys: set[str], n: int = 500) -> Iterable[list[str]]:
+    ordered = sorted(keys)
+    for i in range(0, len(ordered), n):
+        yield ordered[i : i + n]
+
+
+def _entity_rows(store: "Store", entities: set[str]) -> list[tuple[str, int, int]]:
+    def run(part: list[str]) -> list[tuple[str, int, int]]:
+        q = (_P + "SELECT ?e (COUNT(DISTINCT ?r) AS ?relations) (COUNT(DISTINCT ?f) AS ?facts) WHERE { "
+             f"{_values('e', part)} ?r ?p ?e FILTER (?p IN (eg:subject, eg:object)) "
+             "OPTIONAL { ?r ?p ?e ; eg:supportedBy ?f } } GROUP BY ?e")
+        return [(row[0].value, int(row[1].value), int(row[2].value)) for row in store.query(q)
+                if isinstance(row[0], ox.NamedNode)]
+
+    return [row for part in _chunks(entities) for row in _in_parts(store, part, run)]
+
+
+def _type_rows(store: "Store", types: set[str]) -> list[tuple[str, int]]:
+    rows = []
+    for t in sorted(types):  # one count per type: an index range each, where a GROUP BY decodes every fact
+        for row in store.query(_P + f"SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE {{ ?f eg:factType <{t}> }}"):
+            if int(row[0].value):
+                rows.append((t, int(row[0].value)))
+    return rows
+
+
+def _publisher_rows(store: "Store", domains: set[str]) -> list[tuple[str, str, int, int]]:
+    def rows(where: str) -> list[tuple[str, str, int, int]]:
+        q = (_P + f"SELECT ?d ?p (COUNT(DISTINCT ?s) AS ?sources) (COUNT(DISTINCT ?f) AS ?facts) WHERE {{ {where} "
+             'BIND (COALESCE(?p0, "") AS ?p) } GROUP BY ?d ?p')
+        return [(row[0].value, row[1].value, int(row[2].value), int(row[3].value)) for row in store.query(q)]
+
+    def run(part: list[str]) -> list[tuple[str, str, int, int]]:
+        # the publisher looked up through ?s's domain again: an OPTIONAL selective by itself
+        return rows(f"VALUES ?d {{ {' '.join(_literal(d) for d in part)} }} ?s eg:domain ?d . ?f eg:fromSource ?s . "
+                    "OPTIONAL { ?s eg:domain ?d ; eg:publisher ?p0 }")
+
+    out = [row for part in _chunks({d for d in domains if d}, 200) for row in _in_parts(store, part, run)]
+    if "" in domains:
+        out += rows('?s a eg:Source FILTER NOT EXISTS { ?s eg:domain ?any } ?f eg:fromSource ?s . '
+                    'OPTIONAL { ?s a eg:Source ; eg:publisher ?p0 } BIND ("" AS ?d)')
+    return out
+
+
+def _publisher_node(domain: str, publisher: str) -> str:
+    digest = hashlib.sha1(f"{domain}\x00{publisher}".encode("utf-8")).hexdigest()[:16]
+    return f"{NODES}publisher/{digest}"
+
+
+def refresh(store: "Store", touched: Touched, graph: str | None = None) -> list[str]:
+    """The SPARQL Updates that replace the figures of the touched keys (all of them, for ``everything``),
+    in the default graph or in the named graph ``graph``."""
+    def inside(pattern: str) -> str:
+        return f"GRAPH <{graph}> {{ {pattern} }}" if graph else pattern
+
+    def delete(pattern: str, values: str = "") -> str:
+        return f"{_P}DELETE {{ {inside(pattern)} }} WHERE {{ {values} {inside(pattern)} }}"
+
+    every = touched.everything
+    entities = None if every or len(touched.entities) > ALL else touched.entities
+    types = None if every or len(touched.types) > ALL else touched.types
+    domains = None if every or len(touched.domains) > ALL else touched.domains
+    deletes, inserts = [], []
+    i = f"<{EG}"
+    entity = "?e eg:relationCount ?n ; eg:supportingFactCount ?m"
+    if entities is None:
+        deletes.append(delete(entity))
+        entities = _every(store, "e", "{ ?r eg:subject ?e } UNION { ?r eg:object ?e }")
+    elif entities:
+        deletes.append(delete(entity, _values("e", entities)))
+    for e, nr, nf in _entity_rows(store, entities):
+        inserts.append(f"<{e}> {i}relationCount> {nr} ; {i}supportingFactCount> {nf} .")
+    if types is None:
+        deletes.append(f"{_P}DELETE {{ {inside('?t eg:factCount ?n')} }} WHERE {{ "
+                       f"{inside('?t eg:factCount ?n FILTER NOT EXISTS { ?t a eg:PublisherFigure }')} }}")
+        types = _every(store, "t", "?f eg:factType ?t")
+    elif types:
+        deletes.append(delete("?t eg:factCount ?n", _values("t", types)))
+    for t, n in _type_rows(store, types):
+        inserts.append(f"<{t}> {i}factCount> {n} .")
+    shape = ("?n a eg:PublisherFigure ; eg:figureDomain ?d ; eg:figurePublisher ?p ; eg:sourceCount ?s ; "
+             "eg:factCount ?f")
+    if domains is None:
+        deletes.append(delete(shape))
+        domains = _every(store, "d", "?s eg:domain ?d") | {""}
+    elif domains:
+        deletes.append(delete(shape, f"VALUES ?d {{ {' '.join(_literal(d) for d in sorted(domains))} }}"))
+    for d, p, ns, nf in _publisher_rows(store, domains):
+        inserts.append(f"<{_publisher_node(d, p)}> a {i}PublisherFigure> ; {i}figureDomain> {_literal(d)} ; "
+                       f"{i}figurePublisher> {_literal(p)} ; {i}sourceCount> {ns} ; {i}factCount> {nf} .")
+    updates = deletes
+    for k in range(0, len(inserts), 5_000):
+        updates.append(f"INSERT DATA {{ {inside(' '.join(inserts[k : k + 5_000]))} }}")
+    return updates
+
+
+def rows_of(store: "Store") -> dict[str, Any]:
+    """The store figures as plain values, read where the questions read them (for tests)."""
+    out: dict[str, Any] = {}
+    q = _P + "SELECT DISTINCT ?e ?n ?m WHERE { ?e eg:relationCount ?n ; eg:supportingFactCount ?m }"
+    out["entities"] = {r[0].value: (int(r[1].value), int(r[2].value)) for r in store.query(q)}
+    q = _P + "SELECT DISTINCT ?t ?n WHERE { ?t eg:factCount ?n FILTER NOT EXISTS { ?t a eg:PublisherFigure } }"
+    out["types"] = {r[0].value: int(r[1].value) for r in store.query(q)}
+    q = _P + ("SELECT DISTINCT ?d ?p ?s ?f WHERE { ?n a eg:PublisherFigure ; eg:figureDomain ?d ; eg:figurePublisher ?p ; "
+              "eg:sourceCount ?s ; eg:factCount ?f }")
+    out["publishers"] = {(r[0].value, r[1].value): (int(r[2].value), int(r[3].value)) for r in store.query(q)}
+    return out

@@ -1,0 +1,176 @@
+"""Store figures (figures.py): the counts the whole-store questions read, kept exact through ingest,
+replace, remove, revisions and a write that died, on the embedded store and on an Oxigraph server."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pytest
+
+from conftest import HERE, PAGES, invoke
+from evidencegraph.figures import FIGURES_GRAPH, rows_of
+from evidencegraph.queries import question
+from evidencegraph.store import Store
+from servers import OXIGRAPH, missing, server_of
+
+sys.path.insert(0, str(HERE.parent / "benchmarks"))
+from generate import generate  # noqa: E402
+
+EG = "https://w3id.org/evidencegraph#"
+# the figures counted over the whole merged graph, the way the questions did before they read figures
+COUNTED = {
+    "entities": f"""PREFIX eg: <{EG}> SELECT ?e (COUNT(DISTINCT ?r) AS ?n) (COUNT(DISTINCT ?f) AS ?m) WHERE {{
+        {{ ?r eg:subject ?e }} UNION {{ ?r eg:object ?e }} OPTIONAL {{ ?r eg:supportedBy ?f }} }} GROUP BY ?e""",
+    "types": f"""PREFIX eg: <{EG}> SELECT ?t (COUNT(DISTINCT ?f) AS ?n) WHERE {{ ?f a eg:Fact ; eg:factType ?t }} GROUP BY ?t""",
+    "publishers": f"""PREFIX eg: <{EG}> SELECT ?d ?p (COUNT(DISTINCT ?s) AS ?n) (COUNT(DISTINCT ?f) AS ?m) WHERE {{
+        ?f a eg:Fact ; eg:fromSource ?s . OPTIONAL {{ ?s eg:domain ?d0 }} OPTIONAL {{ ?s eg:publisher ?p0 }}
+        BIND (COALESCE(?d0, "") AS ?d) BIND (COALESCE(?p0, "") AS ?p) }} GROUP BY ?d ?p""",
+}
+
+
+def counted(store) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    out["entities"] = {r[0].value: (int(r[1].value), int(r[2].value)) for r in store.query(COUNTED["entities"])}
+    out["types"] = {r[0].value: int(r[1].value) for r in store.query(COUNTED["types"])}
+    out["publishers"] = {(r[0].value, r[1].value): (int(r[2].value), int(r[3].value))
+                         for r in store.query(COUNTED["publishers"])}
+    return out
+
+
+def figures_of(path) -> dict[str, dict]:
+    with Store(path, read_only=True) as st:
+        return rows_of(st)
+
+
+def counted_of(path) -> dict[str, dict]:
+    with Store(path, read_only=True) as st:
+        return counted(st)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    generate(80, folder, seed=7, reexports=0.3)
+    for name in ("belgium-european-union.txt", "all-types.txt", "pending-unknown.txt"):
+        shutil.copy(PAGES / name, folder / name)
+    return folder
+
+
+def test_figures_follow_ingest_replace_and_remove(runner, tmp_path, corpus):
+    store = tmp_path / "s"
+    assert invoke(runner, "ingest", str(corpus), "--store", str(store), "-q", "-j", "1").exit_code in (0, 1)
+    first = figures_of(store)
+    assert first == counted_of(store) and len(first["entities"]) > 20 and first["publishers"]
+    # a changed page (another source's title, so another publisher's counts change too), then removals
+    page = corpus / "belgium-european-union.txt"
+    page.write_text(page.read_text().replace("Independence play", "Dependence play"))
+    assert invoke(runner, "ingest", str(corpus), "--store", str(store), "-q").exit_code in (0, 1)
+    assert figures_of(store) == counted_of(store) != first
+    victims = sorted(corpus.glob("*.txt"))[:5]
+    assert invoke(runner, "remove", *[str(p) for p in victims], "--store", str(store)).exit_code == 0
+    after = figures_of(store)
+    assert after == counted_of(store) and len(after["entities"]) < len(first["entities"]) + 5
+    # everything removed: no figures left
+    invoke(runner, "remove", *[str(p) for p in corpus.rglob("*.txt")], "--store", str(store))
+    assert figures_of(store) == {"entities": {}, "types": {}, "publishers": {}}
+
+
+def test_questions_read_figures_that_equal_the_old_counts(runner, tmp_path, corpus):
+    store = tmp_path / "s"
+    invoke(runner, "ingest", str(corpus), "--store", str(store), "-q")
+    with Store(store, read_only=True) as st:
+        top = {(r["entity"].value, r["label"].value, int(r["relations"].value), int(r["facts"].value))
+               for r in st.query(question("top-entities").sparql)}
+        labels = {(r[0].value, r[1].value) for r in st.query(f"SELECT ?e ?l WHERE {{ ?e a <{EG}Entity> ; "
+                                                                  "<http://www.w3.org/2000/01/rdf-schema#label> ?l }")}
+        want = counted(st)
+        assert top == {(e, label, *want["entities"][e]) for e, label in labels if e in want["entities"]}
+        pubs = {(r["domain"].value, r["publisher"].value, int(r["sources"].value), int(r["facts"].value))
+                for r in st.query(question("publishers").sparql)}
+        assert pubs == {(d, p, *v) for (d, p), v in want["publishers"].items()}
+        types = {r["type"].value: int(r["facts"].value) for r in st.query(question("facts-by-type").sparql)}
+        assert sum(types.values()) == sum(want["types"].values()) and types["claim"] > 0
+
+
+def test_a_write_that_died_before_its_figures_is_counted_again(runner, tmp_path, corpus):
+    store = tmp_path / "s"
+    invoke(runner, "ingest", str(corpus), "--store", str(store), "-q")
+    good = figures_of(store)
+    with Store(store) as st:  # as if a write had died after its pages, before its figures
+        st.db.update(f"PREFIX eg: <{EG}> DELETE WHERE {{ ?e eg:relationCount ?n }}")
+        (store / "figures-pending").touch()
+        st.db.flush()
+        st._touched.clear()
+    assert figures_of(store)["entities"] != good["entities"]  # a reader sees them stale, and does not write
+    with Store(store):  # the next writer counts everything again
+        pass
+    assert figures_of(store) == good and not (store / "figures-pending").exists()
+
+
+def test_exports_and_pages_leave_the_figures_out(runner, tmp_path, corpus):
+    store = tmp_path / "s"
+    invoke(runner, "ingest", str(corpus), "--store", str(store), "-q")
+    for fmt in ("nq", "nt"):
+        out = invoke(runner, "export", "--store", str(store), "-f", fmt).stdout
+        assert "#relationCount>" not in out and "storeFigures" not in out and "#sourceCount>" not in out
+    assert "storeFigures" not in invoke(runner, "pages", "--store", str(store)).stdout
+
+
+@pytest.mark.skipif(OXIGRAPH is None, reason=missing("oxigraph") or "")
+def test_a_remote_store_keeps_them_in_its_own_graph(runner, tmp_path, corpus):
+    with server_of("oxigraph", tmp_path / "server") as srv:
+        def on(*args):
+            return invoke(runner, *args, "--store", srv.url, env=srv.env)
+
+        local = tmp_path / "local"
+        invoke(runner, "ingest", str(corpus), "--store", str(local), "-q")
+        on("ingest", str(corpus), "-q")
+        victims = sorted(corpus.glob("*.txt"))[:4]
+        on("remove", *[str(p) for p in victims])
+        invoke(runner, "remove", *[str(p) for p in victims], "--store", str(local))
+        for name in ("top-entities", "publishers", "facts-by-type"):
+            a = on("query", "--question", name, "-f", "csv").stdout
+            b = invoke(runner, "query", "--question", name, "--store", str(local), "-f", "csv").stdout
+            assert a == b and len(a.splitlines()) > 2, name
+        q = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{FIGURES_GRAPH}> {{ ?s ?p ?o }} }}"
+        assert int(on("query", q, "-f", "csv").stdout.split()[1]) > 0
+
+
+def test_writes_through_serve_keep_them_exact(runner, tmp_path, corpus):
+    """A Graph Store PUT, POST and DELETE and a SPARQL Update through ``serve`` leave exact figures."""
+    import httpx
+    from evidencegraph.server import Settings
+    from live_server import live_server
+
+    store = tmp_path / "s"
+    invoke(runner, "ingest", str(corpus), "--store", str(store), "-q")
+    page = "<https://w3id.org/evidencegraph/id/page/zz--yy>"
+    body = (f'{page} a <{EG}Page> . <https://w3id.org/evidencegraph/id/relation/related/yy--zz> <{EG}subject> '
+            f'<https://w3id.org/evidencegraph/id/entity/yy> ; <{EG}object> <https://w3id.org/evidencegraph/id/entity/zz> ; '
+            f'<{EG}supportedBy> <https://w3id.org/evidencegraph/id/fact/f1> .\n')
+    more = (f'<https://w3id.org/evidencegraph/id/relation/related/yy--zz> <{EG}supportedBy> '
+            f'<https://w3id.org/evidencegraph/id/fact/f2> .\n')
+    headers = {"Authorization": "Bearer t", "Content-Type": "text/turtle"}
+    with live_server(store, Settings(allow_update=True, token="t")) as root, httpx.Client(timeout=60) as client:
+        gsp = root + "/store?graph=" + page.strip("<>")
+
+        def figures() -> tuple[int, int] | None:  # asked of the server, which holds the store
+            q = (f"SELECT ?n ?m WHERE {{ <https://w3id.org/evidencegraph/id/entity/yy> <{EG}relationCount> ?n ; "
+                 f"<{EG}supportingFactCount> ?m }}")
+            got = client.get(root + "/sparql", params={"query": q}, headers={"Accept": "application/sparql-results+json"})
+            rows = got.json()["results"]["bindings"]
+            return (int(rows[0]["n"]["value"]), int(rows[0]["m"]["value"])) if rows else None
+
+        assert client.put(gsp, content=body, headers=headers).status_code in (201, 204)
+        assert figures() == (1, 1)
+        assert client.post(gsp, content=more, headers=headers).status_code in (200, 204)
+        assert figures() == (1, 2)
+        update = f"DELETE DATA {{ GRAPH {page} {{ <https://w3id.org/evidencegraph/id/relation/related/yy--zz> <{EG}supportedBy> <https://w3id.org/evidencegraph/id/fact/f2> }} }}"
+        r = client.post(root + "/update", data={"update": update}, headers={"Authorization": "Bearer t"})
+        assert r.status_code == 204, r.text
+        assert figures() == (1, 1)
+        assert client.delete(gsp, headers=headers).status_code == 204
+        assert figures() is None
+    with Store(store, read_only=True) as st:
+        assert rows_of(st) == counted(st)  # the update's resync and recount kept every other figure exact
