@@ -383,13 +383,15 @@ class SearchIndex:
 
     def facts_containing(self, type_word: str, word: str) -> list[str]:
         """Facts of this type word whose text contains ``word`` (a substring, case-insensitive: what
-        SPARQL's ``CONTAINS(LCASE(?text), LCASE(?word))`` finds), by IRI."""
+        SPARQL's ``CONTAINS(LCASE(?text), LCASE(?word))`` finds), by IRI, in the order of their texts
+        (SQLite compares UTF-8 bytes: code point order, as SPARQL's ORDER BY does)."""
         with self.lock:
             rows = self.db.execute(
-                "SELECT DISTINCT node FROM docs WHERE kind = 'fact' AND type = ? AND instr(ltext, ?) > 0 ORDER BY node",
+                "SELECT node, MIN(text) FROM docs WHERE kind = 'fact' AND type = ? AND instr(ltext, ?) > 0 "
+                "GROUP BY node ORDER BY 2, 1",
                 (type_word, word.lower()),
             ).fetchall()
-        return [node for (node,) in rows]
+        return [node for node, _ in rows]
 
 
 def stated(store: Any, node: str, kind: str, text: str) -> bool:
@@ -464,12 +466,12 @@ _FAST_SPARQL = """PREFIX eg: <https://w3id.org/evidencegraph#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 SELECT ?type ?word ?fact ?text ?source
 WHERE {
-  VALUES ?fact { %s }
+  VALUES (?fact ?rank) { %s }
   ?fact eg:text ?text ; eg:fromSource ?s .
   ?s dcterms:title ?source .
 }
-ORDER BY ?text
-"""
+ORDER BY ?rank
+"""  # ?rank: the facts' order by text, from the index (Oxigraph's ORDER BY ?text cost 2/3 of the answer)
 
 
 def question_query(store: Any, name: str, sparql: str, substitutions: dict[str, Any]) -> str:
@@ -480,4 +482,4 @@ def question_query(store: Any, name: str, sparql: str, substitutions: dict[str, 
             or "word" not in substitutions:
         return sparql
     facts = store.search_index().facts_containing(str(substitutions["type"].value), str(substitutions["word"].value))
-    return _FAST_SPARQL % " ".join(f"<{f}>" for f in facts)
+    return _FAST_SPARQL % " ".join(f"(<{f}> {rank})" for rank, f in enumerate(facts))
