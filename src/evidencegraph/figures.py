@@ -15,7 +15,7 @@ exports leave them out), a remote store into the named graph
   ``eg:figurePublisher`` ("" when the sources print none),
   ``eg:sourceCount`` and ``eg:factCount``.
 
-A write touches some keys: the entities, fact types and source domains of the
+A write touches some keys: the entities, fact types and sources' (domain, publisher) of the
 pages it writes or removes (read from the page graphs, before a removal and
 after a write).  At the end of a write (``Store.flush``), the figures of the
 touched keys are counted again from the merged graph and replaced; when a
@@ -50,6 +50,7 @@ PREDICATES = frozenset(EG + n for n in ("relationCount", "supportingFactCount", 
 ALL = 2_000  # touched keys of one kind beyond which every figure of that kind is counted again
 _P = f"PREFIX eg: <{EG}> "
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 def is_figure(q: ox.Quad | ox.Triple) -> bool:
@@ -73,22 +74,22 @@ class Touched:
 
     entities: set[str] = field(default_factory=set)
     types: set[str] = field(default_factory=set)
-    domains: set[str] = field(default_factory=set)  # "" for sources without a domain
+    publishers: set[tuple[str, str]] = field(default_factory=set)  # (domain, publisher), "" for none printed
     everything: bool = False
 
     def __bool__(self) -> bool:
-        return self.everything or bool(self.entities or self.types or self.domains)
+        return self.everything or bool(self.entities or self.types or self.publishers)
 
     def update(self, other: "Touched") -> None:
         self.entities |= other.entities
         self.types |= other.types
-        self.domains |= other.domains
+        self.publishers |= other.publishers
         self.everything |= other.everything
 
     def clear(self) -> None:
         self.entities.clear()
         self.types.clear()
-        self.domains.clear()
+        self.publishers.clear()
         self.everything = False
 
 
@@ -101,22 +102,44 @@ def _literal(text: str) -> str:
 
 
 def touched_by(store: "Store", graphs: Iterable[str]) -> Touched:
-    """The keys that the page graphs ``graphs`` bear on (the sources' domains as the merged graph has them)."""
+    """The keys that the page graphs ``graphs`` bear on (their sources' domains and publishers as the
+    merged graph has them)."""
     out = Touched()
     for part in _chunks(set(graphs)):
         g = _values("g", part)
         out.entities |= _every(store, "e", f"{g} GRAPH ?g {{ ?r ?p ?e }} FILTER (?p IN (eg:subject, eg:object))")
         out.types |= _every(store, "t", f"{g} GRAPH ?g {{ ?f eg:factType ?t }}")
-        sources = _every(store, "s", f"{g} GRAPH ?g {{ ?s a eg:Source }}")
-        for some in _chunks(sources):
-            s = _values("s", some)
-            out.domains |= _every(store, "d", f"{s} ?s eg:domain ?d")
-            if _every(store, "s", f"{s} FILTER NOT EXISTS {{ ?s eg:domain ?any }}"):
-                out.domains.add("")
+        out.publishers |= _keys_of(store, _every(store, "s", f"{g} GRAPH ?g {{ ?s a eg:Source }}"))
     return out
 
 
-def _in_parts(store: "Store", keys: list[str], run: Callable[[list[str]], list[T]]) -> list[T]:
+def _keys_of(store: "Store", sources: set[str] | None) -> set[tuple[str, str]]:
+    """The (domain, publisher) keys of these sources (None: of every source), "" where none is printed."""
+    domains: dict[str, set[str]] = {}
+    publishers: dict[str, set[str]] = {}
+    parts = [None] if sources is None else list(_chunks(sources))
+    for part in parts:
+        head = "?s a eg:Source" if part is None else _values("s", part)
+        for found, prop in ((domains, "domain"), (publishers, "publisher")):
+            for s_, v in _every_pair(store, f"{head} . ?s eg:{prop} ?v"):
+                found.setdefault(s_, set()).add(v)
+        if part is None:
+            part = sorted(_every(store, "s", head))
+        for s_ in part:
+            domains.setdefault(s_, set())
+            publishers.setdefault(s_, set())
+    return {(d, p) for s_ in domains for d in (domains[s_] or {""}) for p in (publishers[s_] or {""})}
+
+
+def _every_pair(store: "Store", where: str) -> set[tuple[str, str]]:
+    """Every distinct (?s, ?v) (a remote store's answer read in parts that are provably whole)."""
+    if not store.db_is_local:
+        where = re.sub(r"\beg:(\w+)", lambda m: f"<{EG}{m.group(1)}>", where)
+        return {(row[0].value, row[1].value) for row in store._select_all("?s ?v", where, "STR(?s)", distinct=True)}
+    return {(row[0].value, row[1].value) for row in store.query(_P + f"SELECT DISTINCT ?s ?v WHERE {{ {where} }}")}
+
+
+def _in_parts(store: "Store", keys: list[K], run: Callable[[list[K]], list[T]]) -> list[T]:
     """``run(keys)``, in halves while a remote store's row cap may have cut the answer."""
     try:
         return run(keys)
@@ -144,12 +167,15 @@ def _chunks(keys: set[str], n: int = 500) -> Iterable[list[str]]:
 
 
 def _entity_rows(store: "Store", entities: set[str]) -> list[tuple[str, int, int]]:
+    """(entity, relations, facts); two counts, each one pattern of index look-ups (an OPTIONAL would be
+    evaluated over every relation of the store and joined after)."""
     def run(part: list[str]) -> list[tuple[str, int, int]]:
-        q = (_P + "SELECT ?e (COUNT(DISTINCT ?r) AS ?relations) (COUNT(DISTINCT ?f) AS ?facts) WHERE { "
-             f"{_values('e', part)} ?r ?p ?e FILTER (?p IN (eg:subject, eg:object)) "
-             "OPTIONAL { ?r ?p ?e ; eg:supportedBy ?f } } GROUP BY ?e")
-        return [(row[0].value, int(row[1].value), int(row[2].value)) for row in store.query(q)
-                if isinstance(row[0], ox.NamedNode)]
+        head = f"{_values('e', part)} ?r ?p ?e FILTER (?p IN (eg:subject, eg:object))"
+        relations = {row[0].value: int(row[1].value) for row in store.query(
+            _P + f"SELECT ?e (COUNT(DISTINCT ?r) AS ?n) WHERE {{ {head} }} GROUP BY ?e") if isinstance(row[0], ox.NamedNode)}
+        facts = {row[0].value: int(row[1].value) for row in store.query(
+            _P + f"SELECT ?e (COUNT(DISTINCT ?f) AS ?n) WHERE {{ {head} ?r eg:supportedBy ?f }} GROUP BY ?e")}
+        return [(e, n, facts.get(e, 0)) for e, n in relations.items()]
 
     return [row for part in _chunks(entities) for row in _in_parts(store, part, run)]
 
@@ -163,21 +189,30 @@ def _type_rows(store: "Store", types: set[str]) -> list[tuple[str, int]]:
     return rows
 
 
-def _publisher_rows(store: "Store", domains: set[str]) -> list[tuple[str, str, int, int]]:
+def _publisher_rows(store: "Store", keys: set[tuple[str, str]]) -> list[tuple[str, str, int, int]]:
+    """(domain, publisher, sources, facts) of each key, counted over the sources of that key only."""
     def rows(where: str) -> list[tuple[str, str, int, int]]:
         q = (_P + f"SELECT ?d ?p (COUNT(DISTINCT ?s) AS ?sources) (COUNT(DISTINCT ?f) AS ?facts) WHERE {{ {where} "
-             'BIND (COALESCE(?p0, "") AS ?p) } GROUP BY ?d ?p')
+             "?f eg:fromSource ?s } GROUP BY ?d ?p")
         return [(row[0].value, row[1].value, int(row[2].value), int(row[3].value)) for row in store.query(q)]
 
-    def run(part: list[str]) -> list[tuple[str, str, int, int]]:
-        # the publisher looked up through ?s's domain again: an OPTIONAL selective by itself
-        return rows(f"VALUES ?d {{ {' '.join(_literal(d) for d in part)} }} ?s eg:domain ?d . ?f eg:fromSource ?s . "
-                    "OPTIONAL { ?s eg:domain ?d ; eg:publisher ?p0 }")
+    def pairs(part: list[tuple[str, str]]) -> str:
+        return " ".join(f"({_literal(d)} {_literal(p)})" for d, p in part)
 
-    out = [row for part in _chunks({d for d in domains if d}, 200) for row in _in_parts(store, part, run)]
-    if "" in domains:
-        out += rows('?s a eg:Source FILTER NOT EXISTS { ?s eg:domain ?any } ?f eg:fromSource ?s . '
-                    'OPTIONAL { ?s a eg:Source ; eg:publisher ?p0 } BIND ("" AS ?d)')
+    out: list[tuple[str, str, int, int]] = []
+    both = sorted((d, p) for d, p in keys if d and p)
+    for i in range(0, len(both), 200):
+        out += _in_parts(store, both[i : i + 200],
+                         lambda part: rows(f"VALUES (?d ?p) {{ {pairs(part)} }} ?s eg:publisher ?p ; eg:domain ?d ."))
+    no_domain, no_publisher = "FILTER NOT EXISTS { ?s eg:domain ?any }", "FILTER NOT EXISTS { ?s eg:publisher ?any }"
+    for d, p in sorted(k for k in keys if not (k[0] and k[1])):  # sources that print no domain or no publisher
+        if d:
+            where = f'VALUES ?d {{ {_literal(d)} }} ?s eg:domain ?d . {no_publisher} BIND ("" AS ?p)'
+        elif p:
+            where = f'VALUES ?p {{ {_literal(p)} }} ?s eg:publisher ?p . {no_domain} BIND ("" AS ?d)'
+        else:
+            where = f'?s a eg:Source {no_domain} {no_publisher} BIND ("" AS ?d) BIND ("" AS ?p)'
+        out += rows(where)
     return out
 
 
@@ -198,7 +233,7 @@ def refresh(store: "Store", touched: Touched, graph: str | None = None) -> list[
     every = touched.everything
     entities = None if every or len(touched.entities) > ALL else touched.entities
     types = None if every or len(touched.types) > ALL else touched.types
-    domains = None if every or len(touched.domains) > ALL else touched.domains
+    publishers = None if every or len(touched.publishers) > ALL else set(touched.publishers)
     deletes, inserts = [], []
     i = f"<{EG}"
     entity = "?e eg:relationCount ?n ; eg:supportingFactCount ?m"
@@ -219,12 +254,12 @@ def refresh(store: "Store", touched: Touched, graph: str | None = None) -> list[
         inserts.append(f"<{t}> {i}factCount> {n} .")
     shape = ("?n a eg:PublisherFigure ; eg:figureDomain ?d ; eg:figurePublisher ?p ; eg:sourceCount ?s ; "
              "eg:factCount ?f")
-    if domains is None:
+    if publishers is None:
         deletes.append(delete(shape))
-        domains = _every(store, "d", "?s eg:domain ?d") | {""}
-    elif domains:
-        deletes.append(delete(shape, f"VALUES ?d {{ {' '.join(_literal(d) for d in sorted(domains))} }}"))
-    for d, p, ns, nf in _publisher_rows(store, domains):
+        publishers = _keys_of(store, None)
+    elif publishers:
+        deletes.append(delete(shape, _values("n", (_publisher_node(d, p) for d, p in publishers))))
+    for d, p, ns, nf in _publisher_rows(store, publishers):
         inserts.append(f"<{_publisher_node(d, p)}> a {i}PublisherFigure> ; {i}figureDomain> {_literal(d)} ; "
                        f"{i}figurePublisher> {_literal(p)} ; {i}sourceCount> {ns} ; {i}factCount> {nf} .")
     updates = deletes
