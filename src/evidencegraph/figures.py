@@ -107,9 +107,15 @@ def touched_by(store: "Store", graphs: Iterable[str]) -> Touched:
     out = Touched()
     for part in _chunks(set(graphs)):
         g = _values("g", part)
-        out.entities |= _every(store, "e", f"{g} GRAPH ?g {{ ?r ?p ?e }} FILTER (?p IN (eg:subject, eg:object))")
-        out.types |= _every(store, "t", f"{g} GRAPH ?g {{ ?f eg:factType ?t }}")
-        out.publishers |= _keys_of(store, _every(store, "s", f"{g} GRAPH ?g {{ ?s a eg:Source }}"))
+        # IRIs only: data loaded from RDF may put a literal or a blank node where a page has an IRI
+        out.entities |= _every(store, "e", f"{g} GRAPH ?g {{ ?r ?p ?e }} FILTER (?p IN (eg:subject, eg:object) && isIRI(?e))")
+        out.types |= _every(store, "t", f"{g} GRAPH ?g {{ ?f eg:factType ?t }} FILTER (isIRI(?t))")
+        sources: set[str] = set()
+        for pattern in ("?s a eg:Source", "?f eg:fromSource ?s", "?s eg:publisher ?x", "?s eg:domain ?x"):
+            # each on its own (RDF from elsewhere may leave out a type): Oxigraph would run a UNION's
+            # branches over every graph before the VALUES
+            sources |= _every(store, "s", f"{g} GRAPH ?g {{ {pattern} }} FILTER (isIRI(?s))")
+        out.publishers |= _keys_of(store, sources)
     return out
 
 
@@ -119,7 +125,7 @@ def _keys_of(store: "Store", sources: set[str] | None) -> set[tuple[str, str]]:
     publishers: dict[str, set[str]] = {}
     parts = [None] if sources is None else list(_chunks(sources))
     for part in parts:
-        head = "?s a eg:Source" if part is None else _values("s", part)
+        head = "?s a eg:Source FILTER (isIRI(?s))" if part is None else _values("s", part)
         for found, prop in ((domains, "domain"), (publishers, "publisher")):
             for s_, v in _every_pair(store, f"{head} . ?s eg:{prop} ?v"):
                 found.setdefault(s_, set()).add(v)
@@ -128,7 +134,10 @@ def _keys_of(store: "Store", sources: set[str] | None) -> set[tuple[str, str]]:
         for s_ in part:
             domains.setdefault(s_, set())
             publishers.setdefault(s_, set())
-    return {(d, p) for s_ in domains for d in (domains[s_] or {""}) for p in (publishers[s_] or {""})}
+    keys = {(d, p) for s_ in domains for d in (domains[s_] or {""}) for p in (publishers[s_] or {""})}
+    # and each domain's "no publisher" key: a source's publisher is not part of its IRI, so a page may add
+    # or take away the publisher of a source another page prints without one (its domain is: it stays)
+    return keys | {(d, "") for s_ in domains for d in (domains[s_] or {""})}
 
 
 def _every_pair(store: "Store", where: str) -> set[tuple[str, str]]:
@@ -191,9 +200,11 @@ def _type_rows(store: "Store", types: set[str]) -> list[tuple[str, int]]:
 
 def _publisher_rows(store: "Store", keys: set[tuple[str, str]]) -> list[tuple[str, str, int, int]]:
     """(domain, publisher, sources, facts) of each key, counted over the sources of that key only."""
-    def rows(where: str) -> list[tuple[str, str, int, int]]:
+    def rows(where: str, after: str = "") -> list[tuple[str, str, int, int]]:
+        # the facts joined inside the same group of patterns as the sources (a FILTER or BIND before
+        # them would make Oxigraph evaluate them apart, over every fact of the store)
         q = (_P + f"SELECT ?d ?p (COUNT(DISTINCT ?s) AS ?sources) (COUNT(DISTINCT ?f) AS ?facts) WHERE {{ {where} "
-             "?f eg:fromSource ?s } GROUP BY ?d ?p")
+             f"?f eg:fromSource ?s . {after} }} GROUP BY ?d ?p")
         return [(row[0].value, row[1].value, int(row[2].value), int(row[3].value)) for row in store.query(q)]
 
     def pairs(part: list[tuple[str, str]]) -> str:
@@ -207,12 +218,11 @@ def _publisher_rows(store: "Store", keys: set[tuple[str, str]]) -> list[tuple[st
     no_domain, no_publisher = "FILTER NOT EXISTS { ?s eg:domain ?any }", "FILTER NOT EXISTS { ?s eg:publisher ?any }"
     for d, p in sorted(k for k in keys if not (k[0] and k[1])):  # sources that print no domain or no publisher
         if d:
-            where = f'VALUES ?d {{ {_literal(d)} }} ?s eg:domain ?d . {no_publisher} BIND ("" AS ?p)'
+            out += rows(f"VALUES ?d {{ {_literal(d)} }} ?s eg:domain ?d .", f'{no_publisher} BIND ("" AS ?p)')
         elif p:
-            where = f'VALUES ?p {{ {_literal(p)} }} ?s eg:publisher ?p . {no_domain} BIND ("" AS ?d)'
+            out += rows(f"VALUES ?p {{ {_literal(p)} }} ?s eg:publisher ?p .", f'{no_domain} BIND ("" AS ?d)')
         else:
-            where = f'?s a eg:Source {no_domain} {no_publisher} BIND ("" AS ?d) BIND ("" AS ?p)'
-        out += rows(where)
+            out += rows("?s a eg:Source .", f'{no_domain} {no_publisher} BIND ("" AS ?d) BIND ("" AS ?p)')
     return out
 
 
@@ -239,7 +249,7 @@ def refresh(store: "Store", touched: Touched, graph: str | None = None) -> list[
     entity = "?e eg:relationCount ?n ; eg:supportingFactCount ?m"
     if entities is None:
         deletes.append(delete(entity))
-        entities = _every(store, "e", "{ ?r eg:subject ?e } UNION { ?r eg:object ?e }")
+        entities = _every(store, "e", "{ ?r eg:subject ?e } UNION { ?r eg:object ?e } FILTER (isIRI(?e))")
     elif entities:
         deletes.append(delete(entity, _values("e", entities)))
     for e, nr, nf in _entity_rows(store, entities):
@@ -247,7 +257,7 @@ def refresh(store: "Store", touched: Touched, graph: str | None = None) -> list[
     if types is None:
         deletes.append(f"{_P}DELETE {{ {inside('?t eg:factCount ?n')} }} WHERE {{ "
                        f"{inside('?t eg:factCount ?n FILTER NOT EXISTS { ?t a eg:PublisherFigure }')} }}")
-        types = _every(store, "t", "?f eg:factType ?t")
+        types = _every(store, "t", "?f eg:factType ?t FILTER (isIRI(?t))")
     elif types:
         deletes.append(delete("?t eg:factCount ?n", _values("t", types)))
     for t, n in _type_rows(store, types):
@@ -263,8 +273,9 @@ def refresh(store: "Store", touched: Touched, graph: str | None = None) -> list[
         inserts.append(f"<{_publisher_node(d, p)}> a {i}PublisherFigure> ; {i}figureDomain> {_literal(d)} ; "
                        f"{i}figurePublisher> {_literal(p)} ; {i}sourceCount> {ns} ; {i}factCount> {nf} .")
     updates = deletes
-    for k in range(0, len(inserts), 5_000):
-        updates.append(f"INSERT DATA {{ {inside(' '.join(inserts[k : k + 5_000]))} }}")
+    step = 5_000 if graph is None else 300  # a remote store: at most ~1,500 triples a request (UPDATE_TRIPLES)
+    for k in range(0, len(inserts), step):
+        updates.append(f"INSERT DATA {{ {inside(' '.join(inserts[k : k + step]))} }}")
     return updates
 
 

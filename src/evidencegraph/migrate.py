@@ -138,6 +138,7 @@ def _add_figures(path: Path) -> Migration:
     info["migrated_from"] = 2
     tmp = marker.with_name(marker.name + ".tmp")
     tmp.write_text(json.dumps(info) + "\n")
+    (path / "figures-pending").touch()  # killed before the count below: the next writer counts them
     tmp.replace(marker)
     from .store import Store
 

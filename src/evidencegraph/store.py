@@ -143,7 +143,7 @@ class Store:
             self._touched.everything = True
             self.update_figures()
 
-    def _figures_stale(self) -> None:
+    def figures_stale(self) -> None:
         """A write is about to change pages: until the figures follow, a crash must leave a mark."""
         if self.db_is_local:
             mark = self.path / FIGURES_PENDING
@@ -167,7 +167,7 @@ class Store:
     def pages_changed(self, graphs: Sequence[str] | None) -> None:
         """Page graphs were written outside the methods here (a Graph Store POST adds to one; None: a
         SPARQL Update, which may have changed any): count their figures again now."""
-        self._figures_stale()
+        self.figures_stale()
         if graphs is None:
             self._touched.everything = True
         else:
@@ -175,12 +175,22 @@ class Store:
         self.update_figures()
 
     def update_figures(self) -> None:
-        """Count again the figures of what the writes since the last call touched (figures.py)."""
+        """Count again the figures of what the writes since the last call touched (figures.py).
+
+        The pages are written by then: a failure here is a warning, and (on a store folder) the
+        figures stay marked pending, to be counted again when the store is next opened for writing.
+        """
         if self.read_only or not self._touched:
             return
-        self._run_updates(refresh(self, self._touched, self._figures_graph))
-        self._touched.clear()
-        self._touched_pages = 0
+        try:
+            self._run_updates(refresh(self, self._touched, self._figures_graph))
+        except (QueryError, StoreError, RuntimeError, OSError, ValueError, SyntaxError) as e:
+            log.warning("the store figures could not be counted (%s); the questions that read them may be "
+                        "stale until the next write to %s", one_line(e, 200), self.location)
+            return
+        finally:
+            self._touched.clear()
+            self._touched_pages = 0
         if self.db_is_local:
             self.db.flush()
             (self.path / FIGURES_PENDING).unlink(missing_ok=True)
@@ -201,6 +211,7 @@ class Store:
         except (OSError, ValueError, KeyError) as e:
             raise StoreError(f"{journal} is damaged ({e}); remove it and re-ingest the last pages") from None
         if graphs:
+            (self.path / FIGURES_PENDING).touch()  # the figures counted the rolled-back pages: count them again
             self.db.update(_drop_pages(graphs))
             self.db.flush()
             if self.history:
@@ -228,7 +239,7 @@ class Store:
 
         index = self.search_index()
         index.add(rows[g] if rows is not None and g in rows else rows_of_nquads(q) for g, q, _ in pages)
-        self._figures_stale()
+        self.figures_stale()
         written = [g for g, _, _ in pages]
         old: list[Row] = []
         if replace:
@@ -273,7 +284,7 @@ class Store:
 
         rows: list[Row] = []
         graphs = list(graphs)
-        self._figures_stale()
+        self.figures_stale()
         self._touch(graphs)
         for g in graphs:
             data = self.graph_nquads(g)
@@ -358,7 +369,7 @@ class Store:
 
         index = self.search_index()
         index.add(rows_of_quads(qs) for _, qs in graphs)
-        self._figures_stale()
+        self.figures_stale()
         if not replace:
             self.db.extend(quads + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
         else:

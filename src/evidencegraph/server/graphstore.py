@@ -104,9 +104,10 @@ async def graph_store(ctx: Context, request: Any) -> Any:
             if not quads:
                 ctx.db.add_graph(node)
         else:
+            ctx.store.figures_stale()
             ctx.db.extend(quads + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
             ctx.store.search_index().reindex(ctx.store, [graph])
-            ctx.store.pages_changed([graph])  # adding can only change the figures of what the graph holds now
+            ctx.store.pages_changed([graph])  # the keys of what the graph holds now (figures.touched_by)
         return existed
 
     existed = await ctx.writing(write)

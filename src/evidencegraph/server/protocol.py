@@ -208,6 +208,7 @@ async def update(ctx: Context, request: Any) -> Any:
     base = str(request.url.replace(query=""))
 
     def apply() -> None:
+        ctx.store.figures_stale()  # before the write: a crash in between leaves the mark
         try:
             ctx.db.update(text, base_iri=base)
         except SyntaxError as e:
