@@ -98,7 +98,7 @@ def _values(var: str, iris: Iterable[str]) -> str:
 
 
 def _literal(text: str) -> str:
-    return ox.Literal(text).__str__()
+    return str(ox.Literal(text))
 
 
 def touched_by(store: "Store", graphs: Iterable[str]) -> Touched:
@@ -140,14 +140,6 @@ def _keys_of(store: "Store", sources: set[str] | None) -> set[tuple[str, str]]:
     return keys | {(d, "") for s_ in domains for d in (domains[s_] or {""})}
 
 
-def _every_pair(store: "Store", where: str) -> set[tuple[str, str]]:
-    """Every distinct (?s, ?v) (a remote store's answer read in parts that are provably whole)."""
-    if not store.db_is_local:
-        where = re.sub(r"\beg:(\w+)", lambda m: f"<{EG}{m.group(1)}>", where)
-        return {(row[0].value, row[1].value) for row in store._select_all("?s ?v", where, "STR(?s)", distinct=True)}
-    return {(row[0].value, row[1].value) for row in store.query(_P + f"SELECT DISTINCT ?s ?v WHERE {{ {where} }}")}
-
-
 def _in_parts(store: "Store", keys: list[K], run: Callable[[list[K]], list[T]]) -> list[T]:
     """``run(keys)``, in halves while a remote store's row cap may have cut the answer."""
     try:
@@ -159,14 +151,26 @@ def _in_parts(store: "Store", keys: list[K], run: Callable[[list[K]], list[T]]) 
         return _in_parts(store, keys[:half], run) + _in_parts(store, keys[half:], run)
 
 
-def _every(store: "Store", var: str, where: str) -> set[str]:
-    """Every value of ?var (a remote store's answer read in parts that are provably whole)."""
+def _rows(store: "Store", names: str, where: str) -> set[tuple[str, ...]]:
+    """The distinct rows of ``names`` (e.g. "?s ?v"), as term values; a remote store's answer is read
+    in parts that are provably whole."""
     if not store.db_is_local:
         where = re.sub(r"\beg:(\w+)", lambda m: f"<{EG}{m.group(1)}>", where)  # no PREFIX where it goes
-        return {row[0].value for row in store._select_all(f"?{var}", where, f"STR(?{var})", distinct=True)
-                if row[0] is not None}
-    return {row[0].value for row in store.query(_P + f"SELECT DISTINCT ?{var} WHERE {{ {where} }}")
-            if row[0] is not None}
+        first = names.split()[0]
+        found = store._select_all(names, where, f"STR({first})", distinct=True)
+    else:
+        found = store.query(_P + f"SELECT DISTINCT {names} WHERE {{ {where} }}")
+    return {tuple(term.value for term in row) for row in found if all(term is not None for term in row)}
+
+
+def _every(store: "Store", var: str, where: str) -> set[str]:
+    """Every value of ?var."""
+    return {value for (value,) in _rows(store, f"?{var}", where)}
+
+
+def _every_pair(store: "Store", where: str) -> set[tuple[str, str]]:
+    """Every distinct (?s, ?v)."""
+    return {(s, v) for s, v in _rows(store, "?s ?v", where)}
 
 
 def _chunks(keys: set[str], n: int = 500) -> Iterable[list[str]]:

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 MARKER = "evidencegraph-store.json"
 JOURNAL = "ingest-journal.json"
 FIGURES_PENDING = "figures-pending"  # written before a write, removed once the store figures follow it
+BULK_PAGES = 2_000  # pages written in one go beyond which the store figures are all counted again (a bulk load)
 SMALL_BATCH = 50  # pages; smaller batches are written in one transaction, larger ones bulk-loaded
 STORE_FORMAT = 3  # 2: content-derived page IRIs, stances on listings, revisions beside the store; 3: figures
 EG = "https://w3id.org/evidencegraph#"
@@ -155,7 +156,7 @@ class Store:
         if not graphs:
             return
         self._touched_pages += len(graphs)
-        if self._touched.everything or self._touched_pages > 2_000:  # a bulk load: count everything once, at the end
+        if self._touched.everything or self._touched_pages > BULK_PAGES:  # count everything once, at the end
             self._touched.everything = True
             return
         self._touched.update(touched_by(self, graphs))
