@@ -78,7 +78,7 @@ def ask(question: str, store: Any = None, **params: Any) -> list[dict[str, Any]]
     :raises StoreError: the store cannot be opened.
     """
     from .queries import question as find
-    from .search import question_query
+    from .queries import question_sparql as question_query
 
     q = find(question)
     bound = q.bind({k: str(v) for k, v in params.items()})

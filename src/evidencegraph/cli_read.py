@@ -91,9 +91,9 @@ def query(
     start = perf_counter()
     with open_store(store_dir, read_only=True) as store, output_stream(output) as out:
         if name:
-            from .search import question_query
+            from .queries import question_sparql
 
-            text = question_query(store, name, text, substitutions)  # facts-mentioning: from the search index
+            text = question_sparql(store, name, text, substitutions)  # facts-mentioning: from the search index
         try:
             results = store.query(text, substitutions, allow_service)
             if is_graph_result(results):

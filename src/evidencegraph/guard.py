@@ -12,17 +12,30 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from .errors import PageError
 
-log = logging.getLogger(__name__)
+
+
+class LazyLog:
+    """A module's logger, made at its first use: ``query`` starts without importing logging."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        import logging
+
+        return getattr(logging.getLogger(self.name), attr)
+
+
+log = LazyLog(__name__)
 
 
 def unexpected(e: BaseException, path: str, stage: str, what: str = "the page") -> PageError:

@@ -177,5 +177,17 @@ def questions_json() -> list[dict[str, Any]]:
     ]
 
 
+INDEXED_QUESTION = "facts-mentioning"  # answered from the search index on a store folder (search.question_query)
+
+
+def question_sparql(store: Any, name: str, sparql: str, substitutions: dict[str, Any]) -> str:
+    """The SPARQL to run for a named question on this store; the search index is opened only for the one that uses it."""
+    if name != INDEXED_QUESTION:
+        return sparql
+    from .search import question_query
+
+    return question_query(store, name, sparql, substitutions)
+
+
 def is_graph_result(results: Any) -> bool:
     return isinstance(results, ox.QueryTriples)

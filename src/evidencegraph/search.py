@@ -460,7 +460,7 @@ def index_of(store: Any) -> SearchIndex:
 
 # --- the named question facts-mentioning, answered from the index ----------------------------
 
-FAST_QUESTION = "facts-mentioning"
+FAST_QUESTION = "facts-mentioning"  # queries.INDEXED_QUESTION (this module is above queries: not imported)
 
 _FAST_SPARQL = """PREFIX eg: <https://w3id.org/evidencegraph#>
 PREFIX dcterms: <http://purl.org/dc/terms/>

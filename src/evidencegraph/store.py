@@ -21,7 +21,6 @@ date at the end of every write (``flush``); exports and ``len`` leave them out.
 from __future__ import annotations
 
 import json
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .errors import QueryError, StoreError
-from .guard import one_line
+from .guard import LazyLog, one_line
 from .formats import RdfFormat
 from .figures import Touched, figure_count, is_figure, refresh, touched_by
 from .sparqlcheck import check_query as check_query  # SERVICE and LOAD refused (callers import it from here)
@@ -40,7 +39,7 @@ if TYPE_CHECKING:  # imported where used: a query needs neither the history nor 
     from .revisions import History, NewRevision
     from .search import Row, SearchIndex
 
-log = logging.getLogger(__name__)
+log = LazyLog(__name__)
 
 MARKER = "evidencegraph-store.json"
 JOURNAL = "ingest-journal.json"
