@@ -283,6 +283,11 @@ def refresh(store: "Store", touched: Touched, graph: str | None = None) -> list[
     return updates
 
 
+def one_request(updates: Iterable[str]) -> str:
+    """The updates as one SPARQL Update request, so one transaction: the prologue once, then each operation."""
+    return _P + " ;\n".join(u.removeprefix(_P) for u in updates)
+
+
 def rows_of(store: "Store") -> dict[str, Any]:
     """The store figures as plain values, read where the questions read them (for tests)."""
     out: dict[str, Any] = {}

@@ -32,7 +32,7 @@ from . import __version__
 from .errors import QueryError, StoreError
 from .guard import LazyLog, one_line
 from .formats import RdfFormat
-from .figures import Touched, figure_count, is_figure, refresh, touched_by
+from .figures import Touched, figure_count, is_figure, one_request, refresh, touched_by
 from .sparqlcheck import check_query as check_query  # SERVICE and LOAD refused (callers import it from here)
 
 if TYPE_CHECKING:  # imported where used: a query needs neither the history nor the search index
@@ -161,8 +161,9 @@ class Store:
         self._touched.update(touched_by(self, graphs))
 
     def _run_updates(self, updates: Sequence[str]) -> None:
-        for u in updates:
-            self.db.update(u)
+        """One request, so one transaction: a reader sees the old figures or the new, never none."""
+        if updates:
+            self.db.update(one_request(updates))
 
     def pages_changed(self, graphs: Sequence[str] | None) -> None:
         """Page graphs were written outside the methods here (a Graph Store POST adds to one; None: a
