@@ -111,19 +111,19 @@ def test_a_write_that_died_before_its_figures_is_counted_again(runner, tmp_path,
 
 def test_a_count_that_fails_changes_no_figure(runner, tmp_path, corpus, monkeypatch):
     """The deletes and inserts of a count are one transaction: a reader never sees figures missing."""
-    import evidencegraph.store as store_module
+    import evidencegraph.figures as figures_module
 
     store = tmp_path / "s"
     invoke(runner, "ingest", str(corpus), "--store", str(store), "-q")
     before = figures_of(store)
-    real = store_module.refresh
-    monkeypatch.setattr(store_module, "refresh", lambda *a: real(*a) + ["INSERT DATA { <urn:x> <urn:y> }"])
+    real = figures_module.refresh
+    monkeypatch.setattr(figures_module, "refresh", lambda *a: real(*a) + ["INSERT DATA { <urn:x> <urn:y> }"])
     with Store(store) as st:
         graph = sorted(st.pages())[0]
         st.remove_pages([graph])  # its figures are counted again, and the last statement fails
         assert rows_of(st) == before  # old but whole: nothing was deleted
     assert (store / "figures-pending").exists()
-    monkeypatch.setattr(store_module, "refresh", real)
+    monkeypatch.setattr(figures_module, "refresh", real)
     with Store(store):  # the next writer counts everything again
         pass
     assert figures_of(store) == counted_of(store) != before

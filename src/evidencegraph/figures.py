@@ -33,11 +33,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar, cast
 
 import pyoxigraph as ox
 
-from .errors import StoreError
+from .errors import QueryError, StoreError
+from .guard import LazyLog, one_line
 
 if TYPE_CHECKING:  # (not imported from store.py: that imports this module)
     Store = Any
@@ -48,6 +49,9 @@ NODES = FIGURES_GRAPH + "/"  # the publisher figures' nodes
 PREDICATES = frozenset(EG + n for n in ("relationCount", "supportingFactCount", "factCount", "sourceCount",
                                          "figureDomain", "figurePublisher"))
 ALL = 2_000  # touched keys of one kind beyond which every figure of that kind is counted again
+BULK_PAGES = 2_000  # pages written in one go beyond which the store figures are all counted again (a bulk load)
+FIGURES_PENDING = "figures-pending"  # in a store folder: written before a write, removed once the figures follow it
+log = LazyLog(__name__)
 _P = f"PREFIX eg: <{EG}> "
 T = TypeVar("T")
 K = TypeVar("K")
@@ -99,6 +103,66 @@ def _values(var: str, iris: Iterable[str]) -> str:
 
 def _literal(text: str) -> str:
     return str(ox.Literal(text))
+
+
+class FigureBook:
+    """The store figures' bookkeeping, for the embedded store and the remote one: the keys the writes
+    since the last count touched (``_touch``), and counting them again (``update_figures``: at flush
+    and close, and after a replace or a remove)."""
+
+    read_only: bool
+    location: str
+    _figures_graph: str | None = None  # the default graph (a store folder) or a named graph (a server)
+    _touched: Touched
+    _touched_pages: int
+
+    def figures_stale(self) -> None:
+        """A write is about to change pages (a store folder marks it, against a crash in between)."""
+
+    def _figures_counted(self) -> None:
+        """The figures follow the pages again (a store folder makes that durable and drops its mark)."""
+
+    def _run_updates(self, updates: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    def _touch(self, graphs: Sequence[str]) -> None:
+        """Note the keys whose figures the page graphs ``graphs`` bear on (before a removal, after a write)."""
+        if not graphs:
+            return
+        self._touched_pages += len(graphs)
+        if self._touched.everything or self._touched_pages > BULK_PAGES:  # count everything once, at the end
+            self._touched.everything = True
+            return
+        self._touched.update(touched_by(cast("Store", self), graphs))
+
+    def pages_changed(self, graphs: Sequence[str] | None) -> None:
+        """Page graphs were written outside the store's methods (a Graph Store POST adds to one; None: a
+        SPARQL Update, which may have changed any): count their figures again now."""
+        self.figures_stale()
+        if graphs is None:
+            self._touched.everything = True
+        else:
+            self._touch(list(graphs))
+        self.update_figures()
+
+    def update_figures(self) -> None:
+        """Count again the figures of what the writes since the last call touched.
+
+        The pages are written by then: a failure here is a warning, and (on a store folder) the
+        figures stay marked pending, to be counted again when the store is next opened for writing.
+        """
+        if self.read_only or not self._touched:
+            return
+        try:
+            self._run_updates(refresh(cast("Store", self), self._touched, self._figures_graph))
+        except (QueryError, StoreError, RuntimeError, OSError, ValueError, SyntaxError) as e:
+            log.warning("the store figures could not be counted (%s); the questions that read them may be "
+                        "stale until the next write to %s", one_line(e, 200), self.location)
+            return
+        finally:
+            self._touched.clear()
+            self._touched_pages = 0
+        self._figures_counted()
 
 
 def touched_by(store: "Store", graphs: Iterable[str]) -> Touched:

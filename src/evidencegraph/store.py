@@ -32,7 +32,7 @@ from . import __version__
 from .errors import QueryError, StoreError
 from .guard import LazyLog, one_line
 from .formats import RdfFormat
-from .figures import Touched, figure_count, is_figure, one_request, refresh, touched_by
+from .figures import FIGURES_PENDING, FigureBook, Touched, figure_count, is_figure, one_request
 from .sparqlcheck import check_query as check_query  # SERVICE and LOAD refused (callers import it from here)
 
 if TYPE_CHECKING:  # imported where used: a query needs neither the history nor the search index
@@ -43,8 +43,6 @@ log = LazyLog(__name__)
 
 MARKER = "evidencegraph-store.json"
 JOURNAL = "ingest-journal.json"
-FIGURES_PENDING = "figures-pending"  # written before a write, removed once the store figures follow it
-BULK_PAGES = 2_000  # pages written in one go beyond which the store figures are all counted again (a bulk load)
 SMALL_BATCH = 50  # pages; smaller batches are written in one transaction, larger ones bulk-loaded
 STORE_FORMAT = 3  # 2: content-derived page IRIs, stances on listings, revisions beside the store; 3: figures
 EG = "https://w3id.org/evidencegraph#"
@@ -64,7 +62,7 @@ class PageInfo:
     checksum: str
 
 
-class Store:
+class Store(FigureBook):
     """An embedded, persistent Oxigraph store of page graphs.
 
     >>> import tempfile
@@ -80,7 +78,6 @@ class Store:
     _history: "History | None" = None  # the revisions beside the store, opened on first use
     _search: "SearchIndex | None" = None  # the full-text index beside a local store (search.py), opened on first use
     db_is_local = True  # self.db is the embedded database (a remote store has none)
-    _figures_graph: str | None = None  # the store figures' graph: the default graph here (figures.py)
 
     def __init__(self, path: Path, create: bool = False, read_only: bool = False):
         self.path = path
@@ -145,56 +142,20 @@ class Store:
 
     def figures_stale(self) -> None:
         """A write is about to change pages: until the figures follow, a crash must leave a mark."""
-        if self.db_is_local:
+        if self.db_is_local:  # (a remote store: no folder to mark)
             mark = self.path / FIGURES_PENDING
             if not mark.exists():
                 mark.touch()
 
-    def _touch(self, graphs: Sequence[str]) -> None:
-        """Note the keys whose figures the page graphs ``graphs`` bear on (before a removal, after a write)."""
-        if not graphs:
-            return
-        self._touched_pages += len(graphs)
-        if self._touched.everything or self._touched_pages > BULK_PAGES:  # count everything once, at the end
-            self._touched.everything = True
-            return
-        self._touched.update(touched_by(self, graphs))
+    def _figures_counted(self) -> None:
+        if self.db_is_local:
+            self.db.flush()
+            (self.path / FIGURES_PENDING).unlink(missing_ok=True)
 
     def _run_updates(self, updates: Sequence[str]) -> None:
         """One request, so one transaction: a reader sees the old figures or the new, never none."""
         if updates:
             self.db.update(one_request(updates))
-
-    def pages_changed(self, graphs: Sequence[str] | None) -> None:
-        """Page graphs were written outside the methods here (a Graph Store POST adds to one; None: a
-        SPARQL Update, which may have changed any): count their figures again now."""
-        self.figures_stale()
-        if graphs is None:
-            self._touched.everything = True
-        else:
-            self._touch(list(graphs))
-        self.update_figures()
-
-    def update_figures(self) -> None:
-        """Count again the figures of what the writes since the last call touched (figures.py).
-
-        The pages are written by then: a failure here is a warning, and (on a store folder) the
-        figures stay marked pending, to be counted again when the store is next opened for writing.
-        """
-        if self.read_only or not self._touched:
-            return
-        try:
-            self._run_updates(refresh(self, self._touched, self._figures_graph))
-        except (QueryError, StoreError, RuntimeError, OSError, ValueError, SyntaxError) as e:
-            log.warning("the store figures could not be counted (%s); the questions that read them may be "
-                        "stale until the next write to %s", one_line(e, 200), self.location)
-            return
-        finally:
-            self._touched.clear()
-            self._touched_pages = 0
-        if self.db_is_local:
-            self.db.flush()
-            (self.path / FIGURES_PENDING).unlink(missing_ok=True)
 
     @property
     def history(self) -> "History | None":
