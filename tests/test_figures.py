@@ -158,6 +158,43 @@ def test_a_remote_store_keeps_them_in_its_own_graph(runner, tmp_path, corpus):
         assert int(on("query", q, "-f", "csv").stdout.split()[1]) > 0
 
 
+@pytest.mark.skipif(OXIGRAPH is None, reason=missing("oxigraph") or "")
+def test_a_remote_write_that_died_before_its_figures_is_counted_again(runner, tmp_path, corpus, monkeypatch):
+    """A remote store marks the figures pending in their graph before a write; the next write counts them all,
+    even a re-run that finds every page unchanged."""
+    import evidencegraph.figures as figures_module
+    from evidencegraph.remote import RemoteStore
+
+    dies = lambda *a: ["INSERT DATA { <urn:x> <urn:y> }"]  # noqa: E731  (the count fails: the process died there)
+    with server_of("oxigraph", tmp_path / "server") as srv:
+        def on(*args, count=True):
+            with monkeypatch.context() as m:
+                if not count:
+                    m.setattr(figures_module, "refresh", dies)
+                return invoke(runner, *args, "--store", srv.url, env=srv.env)
+
+        def exact() -> bool:
+            with monkeypatch.context() as m:
+                for k, v in srv.env.items():
+                    m.setenv(k, v)
+                remote = RemoteStore.from_location(srv.url)
+                return rows_of(remote) == counted(remote)
+
+        pending = f"ASK {{ GRAPH <{FIGURES_GRAPH}> {{ ?s <{EG}figuresPending> true }} }}"
+        on("ingest", str(corpus), "-q")
+        assert exact() and "false" in on("query", pending, "-f", "json").stdout
+        victims = [str(p) for p in sorted(corpus.glob("*.txt"))[:3]]
+        on("remove", *victims, count=False)
+        assert not exact() and "true" in on("query", pending, "-f", "json").stdout
+        on("ingest", str(corpus), "-q")  # the removed pages come back; everything is counted
+        assert exact() and "false" in on("query", pending, "-f", "json").stdout
+        on("remove", *victims)
+        on("ingest", str(corpus), "-q", count=False)  # the pages come back, their figures are not counted
+        assert not exact()
+        on("ingest", str(corpus), "-q")  # every page unchanged: the mark alone makes it count them
+        assert exact() and "false" in on("query", pending, "-f", "json").stdout
+
+
 def test_writes_through_serve_keep_them_exact(runner, tmp_path, corpus):
     """A Graph Store PUT, POST and DELETE and a SPARQL Update through ``serve`` leave exact figures."""
     import httpx

@@ -54,6 +54,7 @@ _NTRIPLES = "application/n-triples"
 # answers GRAPH ?g { ?g eg:checksum ?c } with the graphs of every node that has a checksum.)
 PAGE_GRAPH = f"GRAPH ?g {{ ?page a <{EG}Page> FILTER (?page = ?g) }}"
 _PAGES = f"GRAPH ?g {{ ?page a <{EG}Page> ; <{EG}checksum> ?checksum OPTIONAL {{ ?page <{EG}fileName> ?name }} FILTER (?page = ?g) }}"
+_PENDING = f"GRAPH <{FIGURES_GRAPH}> {{ <{FIGURES_GRAPH}> <{EG}figuresPending> true }}"  # a write's figures to follow
 _FIGURED = f"GRAPH ?g {{ ?page a <{EG}Page> ; <{EG}listedFactCount> ?n FILTER (?page = ?g) }}"  # format 3
 _SPO_KEY = 'CONCAT(COALESCE(STR(?s), ""), " ", STR(?p), " ", COALESCE(STR(?o), ""))'  # a blank node: ""
 _PROBE_MIN = 1_000  # rows asked of the server the first time it has to show it sends an answer whole
@@ -87,6 +88,8 @@ class RemoteStore(Store):
         self.recovered: list[str] = []
         self._touched = Touched()  # keys whose store figures the writes since the last flush changed (figures.py)
         self._touched_pages = 0
+        self._marked = False  # this process set the pending mark (_PENDING) before a write
+        self._resumed = False  # a mark an earlier write left was looked for
         self.written = 0  # pages written by this process, for the message when a write fails
         self._whole = 0  # an answer shorter than this is complete: the server has sent this many rows
         self._cap: int | None = None  # the server's row cap, once seen
@@ -325,12 +328,14 @@ class RemoteStore(Store):
         A remote store keeps the current revisions only (``revisions`` is not kept), and no search index (``rows``).
         The store figures follow at ``flush``.
         """
+        self.figures_stale()
         self._touch(list(replace))
         self._put_graphs([(g, t) for g, _, t in pages])
         self._touch([g for g, _, _ in pages])
 
     def replace_pages(self, graphs: Sequence[tuple[str, list[ox.Quad]]], existing: Iterable[str] = ()) -> int:
         """Write page graphs, replacing any of the same name.  Returns the number of quads written."""
+        self.figures_stale()
         self._touch([g for g, _ in graphs if g in set(existing)])
         self._put_graphs([(g, ox.serialize([q.triple for q in qs], format=ox.RdfFormat.N_TRIPLES) or b"") for g, qs in graphs])
         self._touch([g for g, _ in graphs])
@@ -339,6 +344,7 @@ class RemoteStore(Store):
 
     def remove_pages(self, graphs: Iterable[str]) -> int:
         names = list(graphs)
+        self.figures_stale()
         self._touch(names)
         if self.gsp_url:
             for g in names:
@@ -372,6 +378,29 @@ class RemoteStore(Store):
     def flush(self) -> None:
         """Bring the store figures up to date; the pages are written when the server answers."""
         self.update_figures()
+
+    def _resume(self) -> None:
+        """A mark that an earlier write left (it died before its figures): count them all this time."""
+        if not self._resumed:
+            self._resumed = True
+            if self._rows(f"SELECT ?x WHERE {{ {_PENDING} BIND (1 AS ?x) }} LIMIT 1"):
+                self._touched.everything = self._marked = True
+
+    def figures_stale(self) -> None:
+        """Before a write: the mark in the figures' graph, removed once the figures follow the pages."""
+        self._resume()
+        if not self._marked:
+            self._update(f"INSERT DATA {{ {_PENDING} }}")
+            self._marked = True
+
+    def update_figures(self) -> None:
+        self._resume()  # (a re-run that writes nothing still counts what a died write left)
+        super().update_figures()
+
+    def _figures_counted(self) -> None:
+        if self._marked:
+            self._update(f"DELETE DATA {{ {_PENDING} }}")
+            self._marked = False
 
     def _run_updates(self, updates: Sequence[str]) -> None:
         for u in updates:

@@ -52,6 +52,7 @@ class EG(DefinedNamespace):
     figureDomain: URIRef
     figurePublisher: URIRef
     PublisherFigure: URIRef
+    figuresPending: URIRef
     storeFigures: URIRef
     secondEntity: URIRef
     firstEntity: URIRef
