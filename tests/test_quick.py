@@ -90,6 +90,28 @@ def test_errors_are_the_full_command_lines(store, args):
     assert quick.stdout == full.stdout == b""
 
 
+def test_a_warning_reads_as_the_full_command_lines(store, tmp_path):
+    """A store that an interrupted ingest left (a journal beside it) is read with a warning: the same line either way."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(store, copy)
+    (copy / "ingest-journal.json").write_text('{"graphs": []}')
+    for args in (("ASK { ?s ?p ?o }", "-f", "json"), ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1", "-f", "tsv")):
+        quick, full = both("query", *args, "--store", str(copy))
+        assert quick.returncode == full.returncode and quick.stdout == full.stdout
+        assert quick.stderr == full.stderr and quick.stderr.count(b"interrupted ingest") == 1, quick.stderr
+
+
+def test_a_query_on_stdin_is_read_once(store):
+    for sparql in (b"SELECT * WHERE { ?s ?p }", b"ASK { ?s ?p ?o }"):
+        runs = [subprocess.run(argv + ["query", "-f", "tsv", "--store", str(store), "--", "-"], input=sparql,
+                               capture_output=True, timeout=120)
+                for argv in ([sys.executable, "-m", "evidencegraph"], [sys.executable, "-c", FULL])]
+        assert runs[0].returncode == runs[1].returncode and runs[0].stdout == runs[1].stdout
+        assert runs[0].stderr == runs[1].stderr
+
+
 def test_no_store_is_the_full_command_lines_message(tmp_path):
     quick, full = both("query", "ASK {}", "-f", "json", "--store", str(tmp_path / "none"))
     assert quick.returncode == full.returncode != 0

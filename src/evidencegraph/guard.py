@@ -21,6 +21,7 @@ from typing import Any, Iterator
 
 from .errors import PageError
 
+CONFIGURE_LOGGING = False  # quick.py: the first record sets up logging as cli.cli does
 
 
 class LazyLog:
@@ -32,6 +33,12 @@ class LazyLog:
     def __getattr__(self, attr: str) -> Any:
         import logging
 
+        global CONFIGURE_LOGGING
+        if CONFIGURE_LOGGING:
+            CONFIGURE_LOGGING = False
+            import sys
+
+            logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
         return getattr(logging.getLogger(self.name), attr)
 
 

@@ -60,6 +60,8 @@ def plan(argv: list[str]) -> Plan | None:
             positional.append(token)
     if len(positional) > 1 or found.get("fmt") not in FORMATS:
         return None
+    if positional and (positional[0] == "-" or (positional[0].startswith("@") and not os.path.isfile(positional[0][1:]))):
+        return None  # stdin or a pipe: read once, by the full command line
     return Plan(positional[0] if positional else None, found.get("store") or os.environ.get("EVIDENCEGRAPH_STORE") or None,
                 found["fmt"], found.get("name"), tuple(found["params"]))
 
@@ -83,19 +85,19 @@ def run(p: Plan) -> bool:
         else:
             return False
         check_query(text, False)
+        from .sparqltext import query_form
+
+        if query_form(text) in ("CONSTRUCT", "DESCRIBE"):
+            return False  # an RDF answer: the full command line (nothing has been run yet)
+        _logging()
         with open_store(p.store, read_only=True) as store:
             location = store.location
-            try:
-                if p.name:
-                    from .queries import question_sparql
+            writing = True  # from here on an error is told here: the query is not run a second time
+            if p.name:
+                from .queries import question_sparql
 
-                    text = question_sparql(store, p.name, text, subs)  # facts-mentioning: from the search index
-                results = store.query(text, subs)
-            except (EvidenceGraphError, RuntimeError):
-                return False
-            if is_graph_result(results):
-                return False
-            writing = True
+                text = question_sparql(store, p.name, text, subs)  # facts-mentioning: from the search index
+            results = store.query(text, subs)
             write_results(results, p.fmt, sys.stdout.buffer)
             results = None
         sys.stdout.flush()
@@ -106,6 +108,13 @@ def run(p: Plan) -> bool:
     except BaseException as e:  # Ctrl-C, a closed pipe, a full disk: told the way the full command line tells it
         fail(e, location)
     return True
+
+
+def _logging() -> None:
+    """The full command line's log format on stderr (cli.cli sets it), without importing logging before a record."""
+    from . import guard
+
+    guard.CONFIGURE_LOGGING = True
 
 
 def fail(e: BaseException, location: str) -> None:
