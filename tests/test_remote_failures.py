@@ -120,6 +120,7 @@ def proxy(upstream: str, fault: Callable[[str, int, str], int | None]) -> Iterat
         def relay(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             write = self.command in ("PUT", "DELETE") or body.startswith(b"update=")
+            write = write and b"figuresPending" not in body  # a page write, not a writer's pending mark (figures)
             with lock:
                 status = fault(self.command, state["writes"], self.headers.get("Authorization", "")) if write else None
             if status is not None:

@@ -158,10 +158,10 @@ class FigureBook:
         except (QueryError, StoreError, RuntimeError, OSError, ValueError, SyntaxError) as e:
             log.warning("the store figures could not be counted (%s); the questions that read them may be "
                         "stale until the next write to %s", one_line(e, 200), self.location)
+            self._touched.everything = True  # what this count missed: the next count is of everything
             return
-        finally:
-            self._touched.clear()
-            self._touched_pages = 0
+        self._touched.clear()
+        self._touched_pages = 0
         self._figures_counted()
 
 
