@@ -136,7 +136,8 @@ from evidencegraph.quick import main
 sys.argv = ["evidencegraph"] + json.loads(sys.argv[1])
 main()
 sys.stdout.flush()
-print("\\nLOADED " + json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("click", "rdflib", "logging", "sqlite3")
+print("\\nLOADED " + json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("click", "rdflib", "logging", "sqlite3",
+                                                                                "typing", "dataclasses", "hashlib", "difflib")
                                      or m in ("evidencegraph.cli", "evidencegraph.search", "evidencegraph.revisions"))))
 """
 

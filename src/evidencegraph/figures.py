@@ -30,10 +30,10 @@ runs them too) and safe on a default graph that repeats a triple per page.
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar, cast
+TYPE_CHECKING = False  # (typing is not imported at run time: `query` starts faster without it)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 import pyoxigraph as ox
 
@@ -53,8 +53,9 @@ BULK_PAGES = 2_000  # pages written in one go beyond which the store figures are
 FIGURES_PENDING = "figures-pending"  # in a store folder: written before a write, removed once the figures follow it
 log = LazyLog(__name__)
 _P = f"PREFIX eg: <{EG}> "
-T = TypeVar("T")
-K = TypeVar("K")
+if TYPE_CHECKING:
+    T = TypeVar("T")
+    K = TypeVar("K")
 
 
 def is_figure(q: ox.Quad | ox.Triple) -> bool:
@@ -72,14 +73,14 @@ def figure_count(store: "Store") -> int:
     return n
 
 
-@dataclass
 class Touched:
     """Keys whose figures a write may have changed."""
 
-    entities: set[str] = field(default_factory=set)
-    types: set[str] = field(default_factory=set)
-    publishers: set[tuple[str, str]] = field(default_factory=set)  # (domain, publisher), "" for none printed
-    everything: bool = False
+    def __init__(self) -> None:
+        self.entities: set[str] = set()
+        self.types: set[str] = set()
+        self.publishers: set[tuple[str, str]] = set()  # (domain, publisher), "" for none printed
+        self.everything = False
 
     def __bool__(self) -> bool:
         return self.everything or bool(self.entities or self.types or self.publishers)
@@ -133,7 +134,7 @@ class FigureBook:
         if self._touched.everything or self._touched_pages > BULK_PAGES:  # count everything once, at the end
             self._touched.everything = True
             return
-        self._touched.update(touched_by(cast("Store", self), graphs))
+        self._touched.update(touched_by(self, graphs))
 
     def pages_changed(self, graphs: Sequence[str] | None) -> None:
         """Page graphs were written outside the store's methods (a Graph Store POST adds to one; None: a
@@ -154,7 +155,7 @@ class FigureBook:
         if self.read_only or not self._touched:
             return
         try:
-            self._run_updates(refresh(cast("Store", self), self._touched, self._figures_graph))
+            self._run_updates(refresh(self, self._touched, self._figures_graph))
         except (QueryError, StoreError, RuntimeError, OSError, ValueError, SyntaxError) as e:
             log.warning("the store figures could not be counted (%s); the questions that read them may be "
                         "stale until the next write to %s", one_line(e, 200), self.location)
@@ -295,6 +296,8 @@ def _publisher_rows(store: "Store", keys: set[tuple[str, str]]) -> list[tuple[st
 
 
 def _publisher_node(domain: str, publisher: str) -> str:
+    import hashlib
+
     digest = hashlib.sha1(f"{domain}\x00{publisher}".encode("utf-8")).hexdigest()[:16]
     return f"{NODES}publisher/{digest}"
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 from .errors import UsageError
 
 
-@dataclass(frozen=True)
-class RdfFormat:
-    name: str
-    extensions: tuple[str, ...]
-    media_type: str
-    quads: bool  # keeps named graphs
-    oxigraph: str  # attribute of pyoxigraph.RdfFormat
-    rdflib: str  # rdflib plugin name
+TYPE_CHECKING = False  # (typing is not imported at run time: `query` starts faster without it)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class RdfFormat(NamedTuple):
+        name: str
+        extensions: tuple[str, ...]
+        media_type: str
+        quads: bool  # keeps named graphs
+        oxigraph: str  # attribute of pyoxigraph.RdfFormat
+        rdflib: str  # rdflib plugin name
+else:
+    RdfFormat = namedtuple("RdfFormat", "name extensions media_type quads oxigraph rdflib")
 
 
 RDF_FORMATS = {

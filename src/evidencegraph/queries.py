@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass, field
+from collections import namedtuple
 from pathlib import Path
-from typing import Any, BinaryIO
+TYPE_CHECKING = False  # (typing and dataclasses are not imported at run time: `query` starts faster)
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO, NamedTuple
 
 import pyoxigraph as ox
 
@@ -30,19 +32,22 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 RESULT_FORMATS = ("table", "json", "xml", "csv", "tsv")
 
 
-@dataclass(frozen=True)
-class Param:
-    name: str
-    kind: str
-    help: str
+if TYPE_CHECKING:
+    class Param(NamedTuple):
+        name: str
+        kind: str
+        help: str
+else:
+    Param = namedtuple("Param", "name kind help")
 
 
-@dataclass
 class Question:
-    name: str
-    description: str
-    sparql: str
-    params: list[Param] = field(default_factory=list)
+    def __init__(self, name: str, description: str, sparql: str, params: list[Param] | None = None) -> None:
+        self.name, self.description, self.sparql = name, description, sparql
+        self.params: list[Param] = params if params is not None else []
+
+    def __repr__(self) -> str:
+        return f"Question({self.name!r}, params={[p.name for p in self.params]})"
 
     def bind(self, values: dict[str, str]) -> dict[str, Any]:
         """Parameter values (strings from the command line) -> RDF terms.

@@ -14,19 +14,26 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, NamedTuple
+from collections import namedtuple
+
+TYPE_CHECKING = False  # (typing is not imported at run time: this module is about start-up time)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple
 
 FORMATS = ("json", "xml", "csv", "tsv")  # the results formats for scripts (a table goes to the full command line)
 OPTIONS = {"--store": "store", "-f": "fmt", "--format": "fmt", "-Q": "name", "--question": "name",
            "-p": "params", "--param": "params"}
 
 
-class Plan(NamedTuple):
-    sparql: str | None
-    store: str | None
-    fmt: str
-    name: str | None
-    params: tuple[str, ...]
+if TYPE_CHECKING:
+    class Plan(NamedTuple):
+        sparql: str | None
+        store: str | None
+        fmt: str
+        name: str | None
+        params: tuple[str, ...]
+else:
+    Plan = namedtuple("Plan", "sparql store fmt name params")
 
 
 def plan(argv: list[str]) -> Plan | None:
@@ -69,7 +76,7 @@ def plan(argv: list[str]) -> Plan | None:
 def run(p: Plan) -> bool:
     """Run the plan; False (nothing written) when the full command line should take it instead."""
     from .errors import EvidenceGraphError
-    from .queries import is_graph_result, parse_params, question, read_query, write_results
+    from .queries import parse_params, question, read_query, write_results
     from .store import check_query
     from .stores import open_store
 

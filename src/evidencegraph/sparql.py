@@ -12,9 +12,10 @@ No store, no click: this module only reads query text.
 
 from __future__ import annotations
 
-import difflib
 import re
-from typing import Any
+TYPE_CHECKING = False  # (typing is not imported at run time: `query` starts faster without it)
+if TYPE_CHECKING:
+    from typing import Any
 
 from .errors import QueryError
 from .resources import PREFIXES
@@ -107,6 +108,8 @@ def syntax_error(error: SyntaxError | str, sparql: str) -> QueryError:
         line, column = _line_col(sparql, offset)
         if not word:
             return _error(sparql, line, column, "the query is empty: start it with SELECT, CONSTRUCT, ASK or DESCRIBE")
+        import difflib
+
         close = difflib.get_close_matches(upper, QUERY_FORMS + ("PREFIX", "BASE"), n=1, cutoff=0.5)
         hint = f"did you mean {close[0]}? " if close else ""
         return _error(sparql, line, column, f"{word} is not a query form: {hint}(SELECT, CONSTRUCT, ASK or DESCRIBE)")

@@ -23,7 +23,9 @@ Either is enough to refuse; a query rdflib cannot parse is judged by 1.
 from __future__ import annotations
 
 import re
-from typing import Any
+TYPE_CHECKING = False  # (typing is not imported at run time: `query` starts faster without it)
+if TYPE_CHECKING:
+    from typing import Any
 
 from .errors import QueryError
 

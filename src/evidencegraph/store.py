@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator, Sequence
+TYPE_CHECKING = False  # (typing is not imported at run time: `query` starts faster without it)
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
@@ -55,11 +57,15 @@ def store_path(path: str | os.PathLike[str] | None = None) -> Path:
     return Path(path or os.environ.get("EVIDENCEGRAPH_STORE") or ".evidencegraph")
 
 
-@dataclass(frozen=True)
-class PageInfo:
-    graph: str
-    name: str
-    checksum: str
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class PageInfo(NamedTuple):
+        graph: str
+        name: str
+        checksum: str
+else:
+    PageInfo = namedtuple("PageInfo", "graph name checksum")
 
 
 class Store(FigureBook):
