@@ -166,6 +166,58 @@ class FigureBook:
         self._figures_counted()
 
 
+_PENDING = f"<{FIGURES_GRAPH}> <{EG}figuresPending>"  # + a writer's mark: its pages written, its figures to follow
+
+
+class RemoteFigureBook(FigureBook):
+    """A remote store's pending marks: no folder to mark, so each writer leaves its own mark in the
+    figures' graph before each write (``_rows`` and ``_update`` are the store's requests)."""
+
+    def _rows(self, sparql: str) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _update(self, sparql: str) -> None:
+        raise NotImplementedError
+
+    def _start_marks(self) -> None:
+        import time
+        import uuid
+
+        self._mark = f'"{uuid.uuid4()} {time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}"'  # this writer's
+        self._marked = False  # this writer's pending mark (_PENDING) is on the server
+        self._seen: list[str] | None = None  # the marks other writers left, once looked for
+
+    def _resume(self) -> None:
+        """Marks that other writers left (one that died before its figures, or one still writing): this
+        writer counts every figure, and removes those marks once it has."""
+        if self._seen is None:
+            self._seen = [str(row["m"]) for row in self._rows(f"SELECT ?m WHERE {{ GRAPH <{FIGURES_GRAPH}> {{ {_PENDING} ?m }} }}")
+                          if str(row["m"]) != self._mark]
+            if self._seen:
+                self._touched.everything = True
+
+    def figures_stale(self) -> None:
+        """Before each write: this writer's mark in the figures' graph (set again each time: another writer's
+        full count may have removed it), removed once the figures follow the pages."""
+        self._resume()
+        try:
+            self._update(f"INSERT DATA {{ GRAPH <{FIGURES_GRAPH}> {{ {_PENDING} {self._mark} }} }}")
+            self._marked = True
+        except StoreError as e:  # (a server that takes Graph Store writes and refuses updates: the figures cannot follow)
+            if not self._marked:
+                log.warning("the store figures' pending mark could not be set on %s (%s)", self.location, one_line(e, 200))
+
+    def update_figures(self) -> None:
+        self._resume()  # (a re-run that writes nothing still counts what a died write left)
+        super().update_figures()
+
+    def _figures_counted(self) -> None:
+        marks = ([self._mark] if self._marked else []) + (self._seen or [])
+        if marks:
+            self._update(f"DELETE DATA {{ GRAPH <{FIGURES_GRAPH}> {{ {' '.join(f'{_PENDING} {m} .' for m in marks)} }} }}")
+        self._marked, self._seen = False, []
+
+
 def touched_by(store: "Store", graphs: Iterable[str]) -> Touched:
     """The keys that the page graphs ``graphs`` bear on (their sources' domains and publishers as the
     merged graph has them)."""

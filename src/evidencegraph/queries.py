@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 import pyoxigraph as ox
 
-from .errors import QueryError, UsageError
+from .errors import UsageError
 from .resources import queries_dir
 
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import time
-import uuid
 import tempfile
 import urllib.error
 import urllib.parse
@@ -43,9 +41,8 @@ from typing import Any, Iterable, Iterator, Sequence
 import pyoxigraph as ox
 
 from .errors import QueryError, StoreError
-from .guard import LazyLog, one_line
 from .sparqltext import bind_values, canonical, decimals, query_form, update_batches
-from .figures import FIGURES_GRAPH, Touched
+from .figures import FIGURES_GRAPH, RemoteFigureBook, Touched
 from .store import EG, PageInfo, Store, check_query
 
 __all__ = ["RemoteStore", "bind_values", "query_form"]
@@ -57,14 +54,12 @@ _NTRIPLES = "application/n-triples"
 # answers GRAPH ?g { ?g eg:checksum ?c } with the graphs of every node that has a checksum.)
 PAGE_GRAPH = f"GRAPH ?g {{ ?page a <{EG}Page> FILTER (?page = ?g) }}"
 _PAGES = f"GRAPH ?g {{ ?page a <{EG}Page> ; <{EG}checksum> ?checksum OPTIONAL {{ ?page <{EG}fileName> ?name }} FILTER (?page = ?g) }}"
-log = LazyLog(__name__)
-_PENDING = f"<{FIGURES_GRAPH}> <{EG}figuresPending>"  # + a writer's mark: its pages written, its figures to follow
 _FIGURED = f"GRAPH ?g {{ ?page a <{EG}Page> ; <{EG}listedFactCount> ?n FILTER (?page = ?g) }}"  # format 3
 _SPO_KEY = 'CONCAT(COALESCE(STR(?s), ""), " ", STR(?p), " ", COALESCE(STR(?o), ""))'  # a blank node: ""
 _PROBE_MIN = 1_000  # rows asked of the server the first time it has to show it sends an answer whole
 
 
-class RemoteStore(Store):
+class RemoteStore(RemoteFigureBook, Store):
     """Page graphs on a SPARQL 1.1 server, one named graph per page.
 
     A :class:`Store` by interface (every method is overridden; there is no
@@ -92,9 +87,7 @@ class RemoteStore(Store):
         self.recovered: list[str] = []
         self._touched = Touched()  # keys whose store figures the writes since the last flush changed (figures.py)
         self._touched_pages = 0
-        self._mark = f'"{uuid.uuid4()} {time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}"'  # this writer's
-        self._marked = False  # this writer's pending mark (_PENDING) is on the server
-        self._seen: list[str] | None = None  # the marks other writers left, once looked for
+        self._start_marks()
         self.written = 0  # pages written by this process, for the message when a write fails
         self._whole = 0  # an answer shorter than this is complete: the server has sent this many rows
         self._cap: int | None = None  # the server's row cap, once seen
@@ -385,36 +378,6 @@ class RemoteStore(Store):
     def flush(self) -> None:
         """Bring the store figures up to date; the pages are written when the server answers."""
         self.update_figures()
-
-    def _resume(self) -> None:
-        """Marks that other writers left (one that died before its figures, or one still writing): this
-        writer counts every figure, and removes those marks once it has."""
-        if self._seen is None:
-            self._seen = [str(row["m"]) for row in self._rows(f"SELECT ?m WHERE {{ GRAPH <{FIGURES_GRAPH}> {{ {_PENDING} ?m }} }}")
-                          if str(row["m"]) != self._mark]
-            if self._seen:
-                self._touched.everything = True
-
-    def figures_stale(self) -> None:
-        """Before each write: this writer's mark in the figures' graph (set again each time: another writer's
-        full count may have removed it), removed once the figures follow the pages."""
-        self._resume()
-        try:
-            self._update(f"INSERT DATA {{ GRAPH <{FIGURES_GRAPH}> {{ {_PENDING} {self._mark} }} }}")
-            self._marked = True
-        except StoreError as e:  # (a server that takes Graph Store writes and refuses updates: the figures cannot follow)
-            if not self._marked:
-                log.warning("the store figures' pending mark could not be set on %s (%s)", self.location, one_line(e, 200))
-
-    def update_figures(self) -> None:
-        self._resume()  # (a re-run that writes nothing still counts what a died write left)
-        super().update_figures()
-
-    def _figures_counted(self) -> None:
-        marks = ([self._mark] if self._marked else []) + (self._seen or [])
-        if marks:
-            self._update(f"DELETE DATA {{ GRAPH <{FIGURES_GRAPH}> {{ {' '.join(f'{_PENDING} {m} .' for m in marks)} }} }}")
-        self._marked, self._seen = False, []
 
     def _run_updates(self, updates: Sequence[str]) -> None:
         for u in updates:
