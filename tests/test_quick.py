@@ -103,6 +103,24 @@ def test_a_warning_reads_as_the_full_command_lines(store, tmp_path):
         assert quick.stderr == full.stderr and quick.stderr.count(b"interrupted ingest") == 1, quick.stderr
 
 
+def test_the_search_index_warning_reads_as_the_full_command_lines(store, tmp_path):
+    """facts-mentioning builds a missing search index, with a warning from search.py's logger: the same line either way."""
+    import shutil
+
+    quick_copy, full_copy = tmp_path / "quick", tmp_path / "full"
+    for copy in (quick_copy, full_copy):
+        shutil.copytree(store, copy)
+        for f in copy.glob("search.sqlite*"):
+            f.unlink()
+    args = ("query", "-Q", "facts-mentioning", "-p", "type=claim", "-p", "word=EU", "-f", "json")
+    run = dict(capture_output=True, timeout=120)
+    quick = subprocess.run([sys.executable, "-m", "evidencegraph", *args, "--store", str(quick_copy)], **run)
+    full = subprocess.run([sys.executable, "-c", FULL, *args, "--store", str(full_copy)], **run)
+    assert quick.returncode == full.returncode == 0 and quick.stdout == full.stdout
+    assert quick.stderr.replace(bytes(quick_copy), b"S") == full.stderr.replace(bytes(full_copy), b"S"), quick.stderr
+    assert b"search index" in quick.stderr
+
+
 def test_a_query_on_stdin_is_read_once(store):
     for sparql in (b"SELECT * WHERE { ?s ?p }", b"ASK { ?s ?p ?o }"):
         runs = [subprocess.run(argv + ["query", "-f", "tsv", "--store", str(store), "--", "-"], input=sparql,

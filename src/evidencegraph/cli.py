@@ -7,7 +7,6 @@ Options in, one library call per command, errors to exit codes:
 from __future__ import annotations
 
 import functools
-import logging
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +24,7 @@ from .cliout import (
     _no_bar,
 )
 from .errors import EvidenceGraphError, QueryError, UsageError
-from .guard import crash_log, one_line, quiet_stdout
+from .guard import crash_log, one_line, quiet_stdout, setup_logging
 
 FORMAT_NAMES = ["turtle", "jsonld", "nt", "nq", "trig", "xml"]
 
@@ -210,21 +209,7 @@ def load_user_shapes(files: tuple[str, ...], only: bool, validate: bool = True, 
 @click.option("-v", "--verbose", count=True, help="More detail on stderr (repeat for debug).")
 def cli(verbose: int) -> None:
     """Relation pages to linked data: parse, validate, store, query, export."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for handler in logging.getLogger().handlers if verbose < 2 else []:
-        if getattr(handler, "stream", None) is sys.stderr:
-            handler.setFormatter(_OneLine("%(levelname)s %(name)s: %(message)s"))
-
-
-class _OneLine(logging.Formatter):
-    """Log records on stderr as one line each: a library's traceback (rdflib logs some) is left out."""
-
-    def formatException(self, ei: Any) -> str:
-        return ""
-
-    def formatStack(self, stack_info: str) -> str:
-        return ""
+    setup_logging(verbose)
 
 
 @cli.command()

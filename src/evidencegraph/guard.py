@@ -23,7 +23,27 @@ if TYPE_CHECKING:
 
 from .errors import PageError
 
-CONFIGURE_LOGGING = False  # quick.py: the first record sets up logging as cli.cli does
+CONFIGURE_LOGGING = False  # quick.py: the first use of a LazyLog sets logging up (setup_logging) as cli.cli does
+
+
+def setup_logging(verbose: int = 0) -> None:
+    """The command line's log on stderr: WARNING and up (``-v`` INFO, ``-vv`` DEBUG), ``LEVEL module: message``,
+    one line a record below ``-vv`` (a library's traceback, rdflib logs some, is left out)."""
+    import logging
+    import sys
+
+    class OneLine(logging.Formatter):
+        def formatException(self, ei: Any) -> str:
+            return ""
+
+        def formatStack(self, stack_info: str) -> str:
+            return ""
+
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=logging.WARNING - 10 * min(verbose, 2), format=fmt, stream=sys.stderr)
+    for handler in logging.getLogger().handlers if verbose < 2 else []:
+        if getattr(handler, "stream", None) is sys.stderr:
+            handler.setFormatter(OneLine(fmt))
 
 
 class LazyLog:
@@ -38,9 +58,7 @@ class LazyLog:
         global CONFIGURE_LOGGING
         if CONFIGURE_LOGGING:
             CONFIGURE_LOGGING = False
-            import sys
-
-            logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+            setup_logging()
         return getattr(logging.getLogger(self.name), attr)
 
 

@@ -118,7 +118,7 @@ def run(p: Plan) -> bool:
 
 
 def _logging() -> None:
-    """The full command line's log format on stderr (cli.cli sets it), without importing logging before a record."""
+    """The full command line's log on stderr (guard.setup_logging), set up at a logger's first use, not before."""
     from . import guard
 
     guard.CONFIGURE_LOGGING = True

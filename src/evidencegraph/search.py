@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import re
 import sqlite3
 import threading
@@ -31,8 +30,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from .errors import StoreError, UsageError
+from .guard import LazyLog
 
-log = logging.getLogger(__name__)
+log = LazyLog(__name__)  # (quick.py: its first record sets the log up as the command line does)
 
 FILE = "search.sqlite"
 VERSION = "2"  # 2: a text once per node, the rest read from the store; 1 (a row per page and text) is rebuilt
