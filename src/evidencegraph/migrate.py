@@ -32,6 +32,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .errors import StoreError
+from .figures import FIGURES_PENDING
 
 EG = "https://w3id.org/evidencegraph#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -138,7 +139,7 @@ def _add_figures(path: Path) -> Migration:
     info["migrated_from"] = 2
     tmp = marker.with_name(marker.name + ".tmp")
     tmp.write_text(json.dumps(info) + "\n")
-    (path / "figures-pending").touch()  # killed before the count below: the next writer counts them
+    (path / FIGURES_PENDING).touch()  # killed before the count below: the next writer counts them
     tmp.replace(marker)
     from .store import Store
 

@@ -147,16 +147,15 @@ class Store(FigureBook):
             self.update_figures()
 
     def figures_stale(self) -> None:
-        """A write is about to change pages: until the figures follow, a crash must leave a mark."""
-        if self.db_is_local:  # (a remote store: no folder to mark)
-            mark = self.path / FIGURES_PENDING
-            if not mark.exists():
-                mark.touch()
+        """A write is about to change pages: until the figures follow, a crash must leave a mark (a remote
+        store marks its own way: figures.RemoteFigureBook)."""
+        mark = self.path / FIGURES_PENDING
+        if not mark.exists():
+            mark.touch()
 
     def _figures_counted(self) -> None:
-        if self.db_is_local:
-            self.db.flush()
-            (self.path / FIGURES_PENDING).unlink(missing_ok=True)
+        self.db.flush()
+        (self.path / FIGURES_PENDING).unlink(missing_ok=True)
 
     def _run_updates(self, updates: Sequence[str]) -> None:
         """One request, so one transaction: a reader sees the old figures or the new, never none."""
@@ -179,7 +178,7 @@ class Store(FigureBook):
         except (OSError, ValueError, KeyError) as e:
             raise StoreError(f"{journal} is damaged ({e}); remove it and re-ingest the last pages") from None
         if graphs:
-            (self.path / FIGURES_PENDING).touch()  # the figures counted the rolled-back pages: count them again
+            self.figures_stale()  # the figures counted the rolled-back pages: count them again
             self.db.update(_drop_pages(graphs))
             self.db.flush()
             if self.history:
