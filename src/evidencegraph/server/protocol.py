@@ -130,9 +130,9 @@ async def question(ctx: Context, request: Any) -> Any:
 
     if wants_html(request):
         return await question_html(ctx, q, dict(params), subs)
-    from ..search import question_query
+    from ..queries import question_sparql
 
-    sparql = await ctx.in_worker(question_query, ctx.store, q.name, q.sparql, subs)  # facts-mentioning: from the index
+    sparql = await ctx.in_worker(question_sparql, ctx.store, q.name, q.sparql, subs)  # facts-mentioning: from the index
     answer = await ctx.query(sparql, request.headers.get("accept"), forced_format(parse_qsl(request.url.query)),
                              None, None, subs, None)
     return ctx.respond(answer)
@@ -155,11 +155,11 @@ async def question_html(ctx: Context, q: Any, values: dict[str, str], subs: dict
     from ..webpages import question_page
 
     def render() -> str:
-        from ..search import question_query
+        from ..queries import question_sparql
         from ..sparql import PREDECLARED
 
         variables = {ox.Variable(k): v for k, v in subs.items()}
-        sparql = question_query(ctx.store, q.name, q.sparql, subs)
+        sparql = question_sparql(ctx.store, q.name, q.sparql, subs)
         results = ctx.db.query(sparql, prefixes=PREDECLARED, substitutions=variables or None)
         return question_page(Renderer(ctx.db, ctx.paths.local), q, values, results, ctx.settings.max_rows)
 
