@@ -126,12 +126,13 @@ class FigureBook:
     def _run_updates(self, updates: Sequence[str]) -> None:
         raise NotImplementedError
 
-    def _touch(self, graphs: Sequence[str]) -> None:
-        """Note the keys whose figures the page graphs ``graphs`` bear on (before a removal, after a write)."""
+    def _touch(self, graphs: Sequence[str], everything: bool = False) -> None:
+        """Note the keys whose figures the page graphs ``graphs`` bear on (before a removal, after a write);
+        ``everything``: they bear on every key (the store had no other pages)."""
         if not graphs:
             return
         self._touched_pages += len(graphs)
-        if self._touched.everything or self._touched_pages > BULK_PAGES:  # count everything once, at the end
+        if everything or self._touched.everything or self._touched_pages > BULK_PAGES:  # count all once, at the end
             self._touched.everything = True
             return
         self._touched.update(touched_by(self, graphs))
