@@ -32,6 +32,7 @@ from typing import Iterator
 from .errors import PageError
 from .entities import guess_entities  # re-exported: part of the parser's API
 from .limits import get as limit
+from .sourceline import DOMAIN as _DOMAIN, source_line
 
 FACT_TYPES = (
     "claim",
@@ -48,7 +49,6 @@ FACT_TYPES = (
 STANCES = ("supports", "challenges", "neutral")
 STRENGTHS = ("strongly supporting", "supporting", "neutral", "opposing", "strongly opposing")
 PENDING = "Justification not yet generated — showing supporting facts"
-UNKNOWN_SOURCE = "Unknown source"
 ARROW = " ↔ "
 
 _RELATIONS = re.compile(r"^Relations \((\d+)\)$")
@@ -58,28 +58,6 @@ _GROUP = re.compile(r"^(?P<head>.+?) (?P<n>\d+) facts?$")
 _CHIP = re.compile(r"^(?P<domain>(?=\S+\.\S)\S+|localhost) (?P<n>\d+)$")  # the lookahead: linear time
 _CITATION = re.compile(r"\[(\d+)\]")
 _TOKEN = re.compile(r"\{fact:[^{}]*\}")
-_DOMAIN = re.compile(
-    r"^(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]*[a-z][a-z0-9-]*|localhost|\d{1,3}(?:\.\d{1,3}){3})$"
-)
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_DATE = re.compile(
-    r"(?:^| )(?P<date>\d{4}-\d{2}-\d{2}(?:T[0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?"
-    rf"|{_MONTH} \d{{1,2}}, \d{{4}}"
-    r"|\d{1,2} " + _MONTH + r" \d{4}"
-    r"|(?:\d+|an?) (?:second|minute|hour|day|week|month|year)s? ago"
-    r"|just now|yesterday|today)$"
-)
-_ORG_WORDS = frozenset(
-    """council institute institution university college school centre center foundation
-    agency ministry department office bureau commission committee association society
-    union organisation organization group news times post press journal review magazine
-    media network bank fund trust company corporation corp inc ltd llc gmbh co service
-    services board court parliament government party forum programme program project
-    laboratory lab labs research reuters bloomberg associated world international
-    national european federal state global economist guardian""".split()
-)
-
-
 @dataclass(frozen=True)
 class Fact:
     """One fact line of the Facts section."""
@@ -448,54 +426,8 @@ def _stance(type_: str, after: str) -> tuple[str, str, str | None] | None:
 
 
 def _source(head: str, declared: int, line: int, position: int) -> SourceGroup:
-    published = None
-    m = _DATE.search(head)
-    if m and m.start("date") > 0:
-        published = m.group("date")
-        head = head[: m.start("date")].rstrip()
-    tokens = head.split(" ")
-    domain = None
-    rest: list[str] = []
-    if head == UNKNOWN_SOURCE or head.startswith(UNKNOWN_SOURCE + " "):
-        title = UNKNOWN_SOURCE
-        rest = tokens[2:]
-    else:
-        candidates = [i for i in range(1, len(tokens)) if _DOMAIN.match(tokens[i])]
-        if candidates:
-            i = 1 if tokens[0].startswith(("http://", "https://")) and 1 in candidates else candidates[-1]
-            title, domain, rest = " ".join(tokens[:i]), tokens[i], tokens[i + 1 :]
-        else:
-            title = head
-    author, publisher, guessed = _authors(" ".join(rest))
+    title, domain, author, publisher, published, guessed = source_line(head)
     return SourceGroup(title, domain, author, publisher, published, declared, line, position, guessed)
-
-
-def _authors(text: str) -> tuple[str | None, str | None, bool]:
-    """``person · org``; a lone part is the organisation (the product's extractor
-    leaves the person empty when in doubt), unless it is a comma-separated list
-    of people's names."""
-    if not text:
-        return None, None, False
-    if " · " in text:
-        person, org = text.split(" · ", 1)
-        return person or None, org or None, False
-    return (text, None, True) if _looks_like_people(text) else (None, text, True)
-
-
-def _looks_like_people(text: str) -> bool:
-    """``Jane Doe, John Smith``: two or more names of 2-4 capitalised words."""
-    parts = [p.strip() for p in re.split(r",|\band\b", text)]
-    return len(parts) >= 2 and all(_looks_like_person(p) for p in parts)
-
-
-def _looks_like_person(text: str) -> bool:
-    words = text.split()
-    if not 2 <= len(words) <= 4:
-        return False
-    for w in words:
-        if w.lower().strip(".") in _ORG_WORDS or not w[0].isupper() or w.isupper() and len(w) > 2:
-            return False
-    return True
 
 
 # --- entities ---------------------------------------------------------------
