@@ -9,7 +9,8 @@ import sys
 from conftest import PAGES
 
 HEAVY = ("rdflib", "pyshacl", "evidencegraph.page", "evidencegraph.mapping", "evidencegraph.shapes",
-         "evidencegraph.pipeline", "evidencegraph.ingestion", "evidencegraph.fastshacl")
+         "evidencegraph.pipeline", "evidencegraph.ingestion", "evidencegraph.fastshacl", "evidencegraph.shaclindex",
+         "evidencegraph.nativerules", "evidencegraph.sourceline")
 
 PROBE = """
 import json, sys

@@ -264,7 +264,7 @@ def validate_quads(shapes: UserShapes, quads: Iterable[Any], triples: list[Any] 
     """
     import pyoxigraph as ox
 
-    from .fastshacl import BNode as FastBNode, Index
+    from .shaclindex import BNode as FastBNode, Index
     from .mapping import Lit
     from .shapes import _where_native
 
