@@ -5,8 +5,9 @@ For a size it generates a corpus (benchmarks/generate.py, seed 1) unless ``--wor
 exports the page graphs and the store figures as N-Quads, starts Debian's ``virtuoso-opensource``
 on 127.0.0.1 (tests/servers.py) and loads the export with Virtuoso's bulk loader (``ld_dir`` and
 ``rdf_loader_run``), then times every named question: p50 of ``--repeat`` runs through
-``Store.query`` (with the search index where a question uses it), p50 of 3 command-line runs, and
-p50 of ``--repeat`` answers from Virtuoso's /sparql endpoint to the same SPARQL, parameters bound
+``Store.query`` (the text a store folder runs: ``queries.question_sparql``, with the search index or
+``queries/embedded/`` where a question has them), p50 of 3 command-line runs, and p50 of ``--repeat``
+answers from Virtuoso's /sparql endpoint to the question's .rq (what a remote store sends), parameters bound
 with the same VALUES block a remote store sends, the answer read whole; the row counts of the two
 are compared.  ``search`` (the full-text index) is timed too.  Without Virtuoso the third column is
 skipped with a note.
@@ -101,7 +102,7 @@ def main() -> None:
 
     from evidencegraph.figures import FIGURES_GRAPH, is_figure
     from evidencegraph.queries import questions
-    from evidencegraph.search import question_query
+    from evidencegraph.queries import question_sparql
     from evidencegraph.sparql import with_prefixes
     from evidencegraph.sparqltext import bind_values
     from evidencegraph.store import Store
@@ -126,7 +127,7 @@ def main() -> None:
     rows: dict[str, dict[str, Any]] = {}
     for q in questions().values():
         subs = q.bind({p.name: values[p.name] for p in q.params})
-        t, n = timed(lambda: len(list(store.query(question_query(store, q.name, q.sparql, subs), subs))), args.repeat)
+        t, n = timed(lambda: len(list(store.query(question_sparql(store, q.name, q.sparql, subs), subs))), args.repeat)
         cli = []
         for _ in range(3):
             argv = [sys.executable, "-m", "evidencegraph", "query", "--question", q.name, "--store", str(store_dir),

@@ -186,7 +186,15 @@ INDEXED_QUESTION = "facts-mentioning"  # answered from the search index on a sto
 
 
 def question_sparql(store: Any, name: str, sparql: str, substitutions: dict[str, Any]) -> str:
-    """The SPARQL to run for a named question on this store; the search index is opened only for the one that uses it."""
+    """The SPARQL to run for a named question on this store: on a store folder, ``queries/embedded/NAME.rq``
+    when there is one (its default graph holds each triple once, where a server's union default graph repeats
+    a triple per page: a text can be fast on one and hopeless on the other), and facts-mentioning from the
+    search index (opened only for that question); else, and on every remote store, the question's .rq."""
+    local = getattr(store, "db_is_local", False)
+    if local and name != INDEXED_QUESTION:
+        variant = queries_dir() / "embedded" / f"{name}.rq"
+        if variant.is_file():
+            return variant.read_text(encoding="utf-8")
     if name != INDEXED_QUESTION:
         return sparql
     from .search import question_query
