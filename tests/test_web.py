@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -111,6 +112,12 @@ def test_named_questions_as_html(url, client):
     data = client.get(url + "/question/relations-of-entity", params={"entity": "Belgium"},
                       headers={"Accept": "application/sparql-results+json"})
     assert data.json()["results"]["bindings"]  # RDF clients as before
+    # the page shows the text the store ran: a store folder's own text of a question, where it has one
+    from evidencegraph.resources import queries_dir
+
+    page = client.get(url + "/question/sources-of-entity", params={"entity": "Belgium"}, headers=HTML)
+    own = (queries_dir() / "embedded" / "sources-of-entity.rq").read_text(encoding="utf-8")
+    assert page.status_code == 200 and html.escape(own) in page.text
 
 
 def test_void_as_html_for_browsers_rdf_for_clients(url, client):

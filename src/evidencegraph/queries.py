@@ -185,18 +185,23 @@ def questions_json() -> list[dict[str, Any]]:
 INDEXED_QUESTION = "facts-mentioning"  # answered from the search index on a store folder (search.question_query)
 
 
-def question_sparql(store: Any, name: str, sparql: str, substitutions: dict[str, Any]) -> str:
-    """The SPARQL to run for a named question on this store: on a store folder, ``queries/embedded/NAME.rq``
+def question_text(store: Any, name: str, sparql: str) -> str:
+    """The text of a named question that this store runs: on a store folder ``queries/embedded/NAME.rq``
     when there is one (its default graph holds each triple once, where a server's union default graph repeats
-    a triple per page: a text can be fast on one and hopeless on the other), and facts-mentioning from the
-    search index (opened only for that question); else, and on every remote store, the question's .rq."""
-    local = getattr(store, "db_is_local", False)
-    if local and name != INDEXED_QUESTION:
+    a triple per page: a text can be fast on one and hopeless on the other); else, and on every remote store,
+    the question's own .rq (``sparql``)."""
+    if getattr(store, "db_is_local", False):
         variant = queries_dir() / "embedded" / f"{name}.rq"
         if variant.is_file():
             return variant.read_text(encoding="utf-8")
+    return sparql
+
+
+def question_sparql(store: Any, name: str, sparql: str, substitutions: dict[str, Any]) -> str:
+    """The SPARQL to run for a named question on this store: its :func:`question_text`, and on a store folder
+    facts-mentioning from the search index (opened only for that question)."""
     if name != INDEXED_QUESTION:
-        return sparql
+        return question_text(store, name, sparql)
     from .search import question_query
 
     return question_query(store, name, sparql, substitutions)

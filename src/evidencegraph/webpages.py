@@ -151,7 +151,8 @@ def question_form_html(question: Any, values: dict[str, str] | None = None) -> s
             f'{inputs}<button type="submit">ask</button></form>' if question.params else ""))
 
 
-def question_page(renderer: Renderer, question: Any, values: dict[str, str], results: Any, max_rows: int) -> str:
+def question_page(renderer: Renderer, question: Any, values: dict[str, str], results: Any, max_rows: int,
+                  text: str | None = None) -> str:
     """A named question's answer for browsers: the form again, then the rows, IRIs shown by their labels."""
     form = question_form_html(question, values)
     table, count, cut = results_table(renderer, results, max_rows)
@@ -159,7 +160,7 @@ def question_page(renderer: Renderer, question: Any, values: dict[str, str], res
     links = (f'<p class="formats">this answer as: '
              + "".join(f'<a href="?{esc(_query(values, fmt))}">{label}</a>'
                        for fmt, label in (("json", "SPARQL JSON"), ("csv", "CSV"), ("tsv", "TSV"))) + "</p>")
-    sparql = f"<details><summary>the SPARQL</summary><pre>{esc(question.sparql)}</pre></details>"
+    sparql = f"<details><summary>the SPARQL</summary><pre>{esc(text or question.sparql)}</pre></details>"  # the text this store runs
     return page(question.name, f"{form}{links}<p class=\"muted\">{note}</p>"
                 f"{table}{sparql}")
 

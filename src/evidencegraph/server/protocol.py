@@ -155,13 +155,14 @@ async def question_html(ctx: Context, q: Any, values: dict[str, str], subs: dict
     from ..webpages import question_page
 
     def render() -> str:
-        from ..queries import question_sparql
+        from ..queries import question_sparql, question_text
         from ..sparql import PREDECLARED
 
         variables = {ox.Variable(k): v for k, v in subs.items()}
         sparql = question_sparql(ctx.store, q.name, q.sparql, subs)
         results = ctx.db.query(sparql, prefixes=PREDECLARED, substitutions=variables or None)
-        return question_page(Renderer(ctx.db, ctx.paths.local), q, values, results, ctx.settings.max_rows)
+        return question_page(Renderer(ctx.db, ctx.paths.local), q, values, results, ctx.settings.max_rows,
+                             question_text(ctx.store, q.name, q.sparql))
 
     return HTMLResponse(await ctx.in_worker(render), headers={"Vary": "Accept"})
 
