@@ -15,6 +15,7 @@ literal), ``iri``, ``integer``, ``decimal``.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections import namedtuple
@@ -191,10 +192,17 @@ def question_text(store: Any, name: str, sparql: str) -> str:
     a triple per page: a text can be fast on one and hopeless on the other); else, and on every remote store,
     the question's own .rq (``sparql``)."""
     if getattr(store, "db_is_local", False):
-        variant = queries_dir() / "embedded" / f"{name}.rq"
-        if variant.is_file():
-            return variant.read_text(encoding="utf-8")
+        own = _embedded_text(name)
+        if own is not None:
+            return own
     return sparql
+
+
+@functools.lru_cache(maxsize=None)
+def _embedded_text(name: str) -> str | None:
+    """``queries/embedded/NAME.rq``, read once per process (the server asks for it at every question)."""
+    variant = queries_dir() / "embedded" / f"{name}.rq"
+    return variant.read_text(encoding="utf-8") if variant.is_file() else None
 
 
 def question_sparql(store: Any, name: str, sparql: str, substitutions: dict[str, Any]) -> str:
