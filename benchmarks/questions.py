@@ -5,8 +5,8 @@ For a size it generates a corpus (benchmarks/generate.py, seed 1) unless ``--wor
 exports the page graphs and the store figures as N-Quads, starts Debian's ``virtuoso-opensource``
 on 127.0.0.1 (tests/servers.py) and loads the export with Virtuoso's bulk loader (``ld_dir`` and
 ``rdf_loader_run``), then times every named question: p50 of ``--repeat`` runs through
-``Store.query`` (the text a store folder runs: ``queries.question_sparql``, with the search index or
-``queries/embedded/`` where a question has them), p50 of 3 command-line runs, and p50 of ``--repeat``
+``queries.run_question`` (what a store folder runs: the search index alone for facts-mentioning,
+``queries/embedded/`` where a question has one), p50 of 3 command-line runs, and p50 of ``--repeat``
 answers from Virtuoso's /sparql endpoint to the question's .rq (what a remote store sends), parameters bound
 with the same VALUES block a remote store sends, the answer read whole; the row counts of the two
 are compared.  ``search`` (the full-text index) is timed too.  Without Virtuoso the third column is
@@ -102,7 +102,7 @@ def main() -> None:
 
     from evidencegraph.figures import FIGURES_GRAPH, is_figure
     from evidencegraph.queries import questions
-    from evidencegraph.queries import question_sparql
+    from evidencegraph.queries import run_question
     from evidencegraph.sparql import with_prefixes
     from evidencegraph.sparqltext import bind_values
     from evidencegraph.store import Store
@@ -127,7 +127,7 @@ def main() -> None:
     rows: dict[str, dict[str, Any]] = {}
     for q in questions().values():
         subs = q.bind({p.name: values[p.name] for p in q.params})
-        t, n = timed(lambda: len(list(store.query(question_sparql(store, q.name, q.sparql, subs), subs))), args.repeat)
+        t, n = timed(lambda: len(list(run_question(store, q.name, q.sparql, subs))), args.repeat)
         cli = []
         for _ in range(3):
             argv = [sys.executable, "-m", "evidencegraph", "query", "--question", q.name, "--store", str(store_dir),

@@ -5,8 +5,7 @@ For each size it generates a corpus (benchmarks/generate.py, seed 1), ingests it
 
 - ``search WORDS``: ``SearchIndex.search`` (FTS5, bm25, grouped by node), for a rare
   and a common word, and the same through the command line (one process, wall time);
-- ``facts-mentioning``: the index fast path (``search.question_query`` + the VALUES
-  query) against the shipped ``.rq`` (``CONTAINS(LCASE(…))`` over every fact), same rows;
+- ``facts-mentioning``: the index alone (``queries.run_question``) against the shipped ``.rq`` (``CONTAINS(LCASE(…))`` over every fact), same rows;
 - the index: its size on disk and the time to build it from the store (first use).
 
     python benchmarks/search.py --sizes 1000 10000 --repeat 10
@@ -48,7 +47,8 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
 def run_size(n: int, work: Path, repeat: int) -> list[str]:
     from evidencegraph.ingestion import ingest
     from evidencegraph.queries import question
-    from evidencegraph.search import FILE, question_query
+    from evidencegraph.queries import run_question
+    from evidencegraph.search import FILE
     from evidencegraph.store import Store
 
     corpus, store_dir = work / f"corpus-{n}", work / f"store-{n}"
@@ -61,10 +61,9 @@ def run_size(n: int, work: Path, repeat: int) -> list[str]:
     lines = []
     with Store(store_dir, read_only=True) as store:
         index = store.search_index()
-        entries = index.count()
+        entries = index.db.execute("SELECT COUNT(*) FROM docs").fetchone()[0]
         size = sum(f.stat().st_size for f in store_dir.glob(FILE + "*"))
-        entity = index.db.execute("SELECT t.text FROM texts t JOIN entries e ON e.id = t.rowid "
-                                  "WHERE e.kind = 'entity' ORDER BY e.id LIMIT 1").fetchone()[0].split()[0]
+        entity = index.db.execute("SELECT text FROM docs WHERE kind = 'entity' ORDER BY id LIMIT 1").fetchone()[0].split()[0]
         for label, word in WORDS:
             word = word.format(entity=entity)
             p50, p95, hits = timed(lambda: index.search(word, limit=20), repeat)
@@ -73,7 +72,7 @@ def run_size(n: int, work: Path, repeat: int) -> list[str]:
         for type_word, word in QUESTIONS:
             word = word.format(entity=entity)
             subs = q.bind({"type": type_word, "word": word})
-            p50, p95, rows = timed(lambda: list(store.query(question_query(store, q.name, q.sparql, subs), subs)), repeat)
+            p50, p95, rows = timed(lambda: list(run_question(store, q.name, q.sparql, subs)), repeat)
             s50, s95, srows = timed(lambda: list(store.query(q.sparql, subs)), max(1, repeat // 3))
             assert len(rows) == len(srows), (len(rows), len(srows))  # type: ignore[arg-type]
             lines.append(f"| {n:,} | facts-mentioning {type_word}/{word} | {p50 * 1000:.1f} | {p95 * 1000:.1f} | "

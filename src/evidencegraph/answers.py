@@ -77,7 +77,7 @@ def ask(question: str, store: Any = None, **params: Any) -> list[dict[str, Any]]
     :raises UsageError: no such question, or a missing or unknown parameter.
     :raises StoreError: the store cannot be opened.
     """
-    from .queries import question as find, question_sparql
+    from .queries import question as find, run_question
 
     q = find(question)
     bound = q.bind({k: str(v) for k, v in params.items()})
@@ -85,8 +85,8 @@ def ask(question: str, store: Any = None, **params: Any) -> list[dict[str, Any]]
         from .stores import open_store
 
         with open_store(store, read_only=True) as opened:
-            return _rows(opened.query(question_sparql(opened, q.name, q.sparql, bound), bound))
-    return _rows(store.query(question_sparql(store, q.name, q.sparql, bound), bound))
+            return _rows(run_question(opened, q.name, q.sparql, bound))
+    return _rows(run_question(store, q.name, q.sparql, bound))
 
 
 def _rows(results: Any) -> list[dict[str, Any]]:

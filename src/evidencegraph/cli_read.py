@@ -90,12 +90,13 @@ def query(
 
     start = perf_counter()
     with open_store(store_dir, read_only=True) as store, output_stream(output) as out:
-        if name:
-            from .queries import question_sparql
-
-            text = question_sparql(store, name, text, substitutions)  # facts-mentioning: from the search index
         try:
-            results = store.query(text, substitutions, allow_service)
+            if name:
+                from .queries import run_question
+
+                results = run_question(store, name, text, substitutions)  # facts-mentioning: from the search index
+            else:
+                results = store.query(text, substitutions, allow_service)
             if is_graph_result(results):
                 from .formats import choose_rdf_format
                 from .writers import write_quads

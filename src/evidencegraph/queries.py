@@ -215,5 +215,21 @@ def question_sparql(store: Any, name: str, sparql: str, substitutions: dict[str,
     return question_query(store, name, sparql, substitutions)
 
 
+def run_question(store: Any, name: str, sparql: str, substitutions: dict[str, Any]) -> Any:
+    """The answer of a named question on this store: from the search index when it gives it on its own
+    (facts-mentioning on a store folder: search.question_answer), else the store's answer to
+    :func:`question_sparql`.
+
+    :raises QueryError: a bad query; :raises StoreError: the store failed.
+    """
+    if name == INDEXED_QUESTION:
+        from .search import question_answer
+
+        answer = question_answer(store, name, substitutions)
+        if answer is not None:
+            return answer
+    return store.query(question_sparql(store, name, sparql, substitutions), substitutions)
+
+
 def is_graph_result(results: Any) -> bool:
     return isinstance(results, ox.QueryTriples)

@@ -76,7 +76,7 @@ def plan(argv: list[str]) -> Plan | None:
 def run(p: Plan) -> bool:
     """Run the plan; False (nothing written) when the full command line should take it instead."""
     from .errors import EvidenceGraphError
-    from .queries import parse_params, question, question_sparql, read_query, write_results
+    from .queries import parse_params, question, read_query, run_question, write_results
     from .store import check_query
     from .stores import open_store
 
@@ -100,9 +100,8 @@ def run(p: Plan) -> bool:
         with open_store(p.store, read_only=True) as store:
             location = store.location
             writing = True  # from here on an error is told here: the query is not run a second time
-            if p.name:
-                text = question_sparql(store, p.name, text, subs)  # facts-mentioning: from the search index
-            results = store.query(text, subs)
+            # facts-mentioning: from the search index
+            results = run_question(store, p.name, text, subs) if p.name else store.query(text, subs)
             write_results(results, p.fmt, sys.stdout.buffer)
             results = None
         sys.stdout.flush()

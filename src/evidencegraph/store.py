@@ -202,9 +202,16 @@ class Store(FigureBook):
         new texts are added first, and those of replaced pages that no page states any more are
         pruned after (search.py).
         """
+        index = self.search_index()
+        with index.writing():  # (the index is exact again once the store and it agree: search.py)
+            self._write_batch(index, pages, replace, revisions, rows)
+
+    def _write_batch(
+        self, index: SearchIndex, pages: Sequence[tuple[str, bytes, bytes]], replace: Sequence[str],
+        revisions: Sequence[NewRevision], rows: dict[str, list[Row]] | None,
+    ) -> None:
         from .search import rows_of_nquads
 
-        index = self.search_index()
         index.add(rows[g] if rows is not None and g in rows else rows_of_nquads(q) for g, q, _ in pages)
         self.figures_stale()
         written = [g for g, _, _ in pages]
@@ -332,12 +339,16 @@ class Store(FigureBook):
 
         Returns the number of quads written to the page graphs.
         """
+        index = self.search_index()
+        with index.writing():
+            return self._replace_pages(index, graphs, existing)
+
+    def _replace_pages(self, index: SearchIndex, graphs: Sequence[tuple[str, list[ox.Quad]]], existing: Iterable[str]) -> int:
         quads = [q for _, qs in graphs for q in qs]
         replace = [g for g, _ in graphs if g in set(existing)]
         old = self._archive(replace)
         from .search import rows_of_quads
 
-        index = self.search_index()
         index.add(rows_of_quads(qs) for _, qs in graphs)
         self.figures_stale()
         if not replace:
@@ -353,9 +364,11 @@ class Store(FigureBook):
     def remove_pages(self, graphs: Iterable[str]) -> int:
         graphs = list(graphs)
         if graphs:
-            old = self._archive(graphs)
-            self.db.update(_drop_pages(graphs))
-            self.search_index().prune(self, old)
+            index = self.search_index()
+            with index.writing():
+                old = self._archive(graphs)
+                self.db.update(_drop_pages(graphs))
+                index.prune(self, old)
             self.update_figures()
         return len(graphs)
 

@@ -105,8 +105,10 @@ async def graph_store(ctx: Context, request: Any) -> Any:
                 ctx.db.add_graph(node)
         else:
             ctx.store.figures_stale()
-            ctx.db.extend(quads + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
-            ctx.store.search_index().reindex(ctx.store, [graph])
+            index = ctx.store.search_index()
+            with index.writing():
+                ctx.db.extend(quads + [ox.Quad(q.subject, q.predicate, q.object) for q in quads])
+                index.reindex(ctx.store, [graph])
             ctx.store.pages_changed([graph])  # the keys of what the graph holds now (figures.touched_by)
         return existed
 

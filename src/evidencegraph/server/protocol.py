@@ -132,10 +132,27 @@ async def question(ctx: Context, request: Any) -> Any:
         return await question_html(ctx, q, dict(params), subs)
     from ..queries import question_sparql
 
-    sparql = await ctx.in_worker(question_sparql, ctx.store, q.name, q.sparql, subs)  # facts-mentioning: from the index
-    answer = await ctx.query(sparql, request.headers.get("accept"), forced_format(parse_qsl(request.url.query)),
-                             None, None, subs, None)
+    accept, forced = request.headers.get("accept"), forced_format(parse_qsl(request.url.query))
+    indexed = await ctx.in_worker(indexed_answer, ctx, q, subs, accept, forced)  # facts-mentioning: the index alone
+    if indexed is not None:
+        return ctx.respond(indexed)
+    sparql = await ctx.in_worker(question_sparql, ctx.store, q.name, q.sparql, subs)  # or the facts it finds
+    answer = await ctx.query(sparql, accept, forced, None, None, subs, None)
     return ctx.respond(answer)
+
+
+def indexed_answer(ctx: Context, q: Any, subs: dict[str, Any], accept: str | None, forced: Any) -> Any:
+    """A named question's answer read from the search index alone (search.question_answer), serialised here
+    (no query worker: it reads no SPARQL), or None."""
+    import time
+
+    from ..search import question_answer
+    from .results import results_answer
+
+    results = question_answer(ctx.store, q.name, subs)
+    if results is None:
+        return None
+    return results_answer(results, q.sparql, accept, forced, ctx.settings.max_rows, time.monotonic() + ctx.settings.timeout)
 
 
 async def question_form(q: Any) -> Any:
@@ -156,13 +173,18 @@ async def question_html(ctx: Context, q: Any, values: dict[str, str], subs: dict
 
     def render() -> str:
         from ..queries import question_sparql, question_text
+        from ..search import question_answer
         from ..sparql import PREDECLARED
 
-        variables = {ox.Variable(k): v for k, v in subs.items()}
-        sparql = question_sparql(ctx.store, q.name, q.sparql, subs)
-        results = ctx.db.query(sparql, prefixes=PREDECLARED, substitutions=variables or None)
-        return question_page(Renderer(ctx.db, ctx.paths.local), q, values, results, ctx.settings.max_rows,
-                             question_text(ctx.store, q.name, q.sparql))
+        shown = question_text(ctx.store, q.name, q.sparql)
+        results = question_answer(ctx.store, q.name, subs)  # facts-mentioning: the index alone
+        if results is None:
+            variables = {ox.Variable(k): v for k, v in subs.items()}
+            sparql = question_sparql(ctx.store, q.name, q.sparql, subs)
+            results = ctx.db.query(sparql, prefixes=PREDECLARED, substitutions=variables or None)
+        else:
+            shown = "# Answered from the store's search index, with the rows of this text:\n" + shown
+        return question_page(Renderer(ctx.db, ctx.paths.local), q, values, results, ctx.settings.max_rows, shown)
 
     return HTMLResponse(await ctx.in_worker(render), headers={"Vary": "Accept"})
 
@@ -210,14 +232,20 @@ async def update(ctx: Context, request: Any) -> Any:
 
     def apply() -> None:
         ctx.store.figures_stale()  # before the write: a crash in between leaves the mark
-        try:
-            ctx.db.update(text, base_iri=base)
-        except SyntaxError as e:
-            raise Problem(400, f"SPARQL Update syntax error: {e}") from None
-        except (OSError, ValueError) as e:
-            raise Problem(400, f"the update failed: {e}") from None
-        ctx.db.update(RESYNC)  # (which also drops the store figures from the default graph: counted again below)
-        ctx.store.search_index().rebuild(ctx.store)  # the pages an update touched cannot be known: all of them
+        index = ctx.store.search_index()
+        refused: Problem | None = None
+        with index.writing():  # (so does the index's; an update refused wrote nothing: the index is as exact as before)
+            try:
+                ctx.db.update(text, base_iri=base)
+            except SyntaxError as e:
+                refused = Problem(400, f"SPARQL Update syntax error: {e}")
+            except (OSError, ValueError) as e:
+                refused = Problem(400, f"the update failed: {e}")
+            if refused is None:
+                ctx.db.update(RESYNC)  # (which also drops the store figures from the default graph: counted again below)
+                index.rebuild(ctx.store)  # the pages an update touched cannot be known: all of them
+        if refused is not None:
+            raise refused
         ctx.store.pages_changed(None)
 
     await ctx.writing(apply)

@@ -113,6 +113,16 @@ def run_query(
     except (OSError, ValueError, TypeError, RuntimeError) as e:
         raise failed(sparql, e) from None
     _check(deadline)
+    return results_answer(results, sparql, accept, forced, max_rows, deadline)
+
+
+def results_answer(results: Any, sparql: str, accept: str | None, forced: Forced | None, max_rows: int,
+                   deadline: float) -> Answer:
+    """Query results (of ``sparql``: named in an error) serialised as the client asked, cut at ``max_rows``.
+
+    :raises Problem: nothing acceptable (406), or the results failed while read.
+    :raises QueryTimeout: past the deadline.
+    """
     if isinstance(results, ox.QueryBoolean):
         media = choose(accept, forced, BOOLEAN_TYPES, 0)
         return Answer(200, results.serialize(format=_RESULT_FORMATS[media]) or b"", media)
