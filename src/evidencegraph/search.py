@@ -247,11 +247,14 @@ class SearchIndex:
         return self._exact()
 
     def _exact(self) -> bool:
+        return self._marks() == {"exact"}
+
+    def _marks(self) -> set[str]:
+        """Which of the marks "exact" and "typed" the index has (none, if it cannot be read)."""
         try:
-            found = {key for (key,) in self.db.execute("SELECT key FROM meta WHERE key IN ('exact', 'typed')")}
+            return {key for (key,) in self.db.execute("SELECT key FROM meta WHERE key IN ('exact', 'typed')")}
         except sqlite3.Error:
-            return False
-        return found == {"exact"}
+            return set()
 
     def _set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
@@ -275,7 +278,7 @@ class SearchIndex:
         """Build the index from the store if it has none yet (a store written before the index existed), or
         again if a write left it behind or ahead of the store (a writer only: a reader reads it as it is)."""
         if self.built:
-            if self.read_only or self._exact() or self.db.execute("SELECT 1 FROM meta WHERE key = 'typed'").fetchone():
+            if self.read_only or self._marks():  # exact, or typed (never exact: nothing a rebuild would change)
                 return
             log.warning("%s: the search index was left unfinished by an interrupted write; building it again", store.path)
             self.db.execute("DELETE FROM meta WHERE key = 'version'")
@@ -329,10 +332,12 @@ class SearchIndex:
 
     def _prune(self, store: Any, rows: Iterable[Row]) -> None:
         candidates = {(node, kind, text) for kind, node, _, text in rows}
-        gone_links = [(node, text) for node, kind, text in candidates if kind == "link" and not stated(store, node, kind, text)]
-        gone = [(node, text) for node, kind, text in candidates if kind != "link" and not stated(store, node, kind, text)]
-        self._added.difference_update(_key(node, text) for node, text in gone)
-        self._added.difference_update(_key(node, text, True) for node, text in gone_links)
+        gone: list[tuple[str, str]] = []
+        gone_links: list[tuple[str, str]] = []
+        for node, kind, text in candidates:
+            if not stated(store, node, kind, text):
+                (gone_links if kind == "link" else gone).append((node, text))
+                self._added.discard(_key(node, text, kind == "link"))
         if gone_links:
             self.db.execute("DELETE FROM links WHERE (fact, source) IN (SELECT json_extract(value, '$[0]'), "
                             "json_extract(value, '$[1]') FROM json_each(?))", (_json(gone_links),))
@@ -467,7 +472,6 @@ class SearchIndex:
             ).fetchall()
         return [node for node, _ in rows]
 
-
     def facts_mentioning(self, type_word: str, word: str) -> bytes | None:
         """The answer of the question facts-mentioning (``?type ?word ?fact ?text ?source``, ordered by text) as
         SPARQL JSON results, read from the index alone; None when the index is not :attr:`exact`.  Its facts are
@@ -593,8 +597,8 @@ def _indexed(store: Any, name: str, substitutions: dict[str, Any]) -> bool:
 
 def question_answer(store: Any, name: str, substitutions: dict[str, Any]) -> Any:
     """The answer (pyoxigraph ``QuerySolutions``) of a named question that a store folder's index gives on its
-    own (``facts-mentioning``, when the index is exact: 0.3 s at 100k pages, where binding its facts in
-    SPARQL took 1.7-2.1 s), else None: run :func:`question_query`."""
+    own (``facts-mentioning``, when the index is exact: 0.66 s at 100k pages, where binding its facts in
+    SPARQL took 1.8 s; benchmarks/RESULTS.md), else None: run :func:`question_query`."""
     if not _indexed(store, name, substitutions):
         return None
     data = store.search_index().facts_mentioning(str(substitutions["type"].value), str(substitutions["word"].value))

@@ -130,29 +130,30 @@ async def question(ctx: Context, request: Any) -> Any:
 
     if wants_html(request):
         return await question_html(ctx, q, dict(params), subs)
-    from ..queries import question_sparql
-
     accept, forced = request.headers.get("accept"), forced_format(parse_qsl(request.url.query))
-    indexed = await ctx.in_worker(indexed_answer, ctx, q, subs, accept, forced)  # facts-mentioning: the index alone
-    if indexed is not None:
-        return ctx.respond(indexed)
-    sparql = await ctx.in_worker(question_sparql, ctx.store, q.name, q.sparql, subs)  # or the facts it finds
-    answer = await ctx.query(sparql, accept, forced, None, None, subs, None)
+    prepared = await ctx.in_worker(prepare_question, ctx, q, subs, accept, forced)  # one thread hop, as before
+    if not isinstance(prepared, str):
+        return ctx.respond(prepared)
+    answer = await ctx.query(prepared, accept, forced, None, None, subs, None)
     return ctx.respond(answer)
 
 
-def indexed_answer(ctx: Context, q: Any, subs: dict[str, Any], accept: str | None, forced: Any) -> Any:
-    """A named question's answer read from the search index alone (search.question_answer), serialised here
-    (no query worker: it reads no SPARQL), or None."""
-    import time
+def prepare_question(ctx: Context, q: Any, subs: dict[str, Any], accept: str | None, forced: Any) -> Any:
+    """A named question's answer when the search index gives it alone (search.question_answer: serialised
+    here, no query worker needed), else the SPARQL for a query worker to run (queries.question_sparql)."""
+    from ..queries import INDEXED_QUESTION, question_sparql
 
-    from ..search import question_answer
-    from .results import results_answer
+    if q.name == INDEXED_QUESTION:
+        import time
 
-    results = question_answer(ctx.store, q.name, subs)
-    if results is None:
-        return None
-    return results_answer(results, q.sparql, accept, forced, ctx.settings.max_rows, time.monotonic() + ctx.settings.timeout)
+        from ..search import question_answer
+        from .results import results_answer
+
+        results = question_answer(ctx.store, q.name, subs)
+        if results is not None:
+            return results_answer(results, q.sparql, accept, forced, ctx.settings.max_rows,
+                                  time.monotonic() + ctx.settings.timeout)
+    return question_sparql(ctx.store, q.name, q.sparql, subs)
 
 
 async def question_form(q: Any) -> Any:
