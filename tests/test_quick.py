@@ -46,7 +46,7 @@ def test_which_command_lines_take_the_short_way():
 
 def test_the_question_answered_from_the_index_is_named_once_for_both():
     from evidencegraph.queries import INDEXED_QUESTION, questions
-    from evidencegraph.search import FAST_QUESTION
+    from evidencegraph.indexanswers import FAST_QUESTION
 
     assert INDEXED_QUESTION == FAST_QUESTION and INDEXED_QUESTION in questions()
 
@@ -156,7 +156,8 @@ main()
 sys.stdout.flush()
 print("\\nLOADED " + json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("click", "rdflib", "logging", "sqlite3",
                                                                                 "typing", "dataclasses", "hashlib", "difflib")
-                                     or m in ("evidencegraph.cli", "evidencegraph.search", "evidencegraph.revisions"))))
+                                     or m in ("evidencegraph.cli", "evidencegraph.search", "evidencegraph.searchrows",
+                                              "evidencegraph.indexanswers", "evidencegraph.revisions"))))
 """
 
 

@@ -224,7 +224,7 @@ def test_interrupted_ingest_is_rolled_back_in_the_index_too(store, tmp_path):
         import pyoxigraph as ox
         from evidencegraph.mapping import nquad_lines, page_triples
         from evidencegraph.pipeline import PageFile, read_page
-        from evidencegraph.search import rows_of_mapping
+        from evidencegraph.searchrows import rows_of_mapping
         from evidencegraph.store import JOURNAL, Store
         store = Store(Path({str(store)!r}))
         pages, rows = [], {{}}
@@ -290,7 +290,7 @@ def rows_of(results) -> list[tuple[str, ...]]:
 ])
 def test_facts_mentioning_from_the_index_agrees_with_its_sparql(corpus_store, type_word, word):
     from evidencegraph.queries import question
-    from evidencegraph.search import question_query
+    from evidencegraph.indexanswers import question_query
 
     q = question("facts-mentioning")
     subs = q.bind({"type": type_word, "word": word})
@@ -311,7 +311,7 @@ def test_facts_mentioning_from_the_index_alone_agrees_with_its_sparql(corpus_sto
     """The index answers on its own (the facts' sources and their titles are in it too): the .rq's rows,
     in its order, with the same terms."""
     from evidencegraph.queries import question, run_question
-    from evidencegraph.search import question_answer
+    from evidencegraph.indexanswers import question_answer
 
     q = question("facts-mentioning")
     subs = q.bind({"type": type_word, "word": word})
@@ -329,7 +329,7 @@ def test_facts_mentioning_from_the_index_alone_agrees_with_its_sparql(corpus_sto
 def answers_agree(path: Path, type_word: str, word: str) -> list[tuple[str, ...]]:
     """The index's own answer of facts-mentioning is the .rq's (the index exact); returns the rows."""
     from evidencegraph.queries import question
-    from evidencegraph.search import question_answer
+    from evidencegraph.indexanswers import question_answer
 
     q = question("facts-mentioning")
     subs = q.bind({"type": type_word, "word": word})
@@ -361,7 +361,7 @@ def test_a_write_that_fails_turns_the_index_answer_off_until_a_writer_rebuilds_i
     """Between a failed write and the next writer's open, the index may be ahead of the store: the answer is
     read through the store (question_query), not from the index alone; the next writer builds it again."""
     from evidencegraph.queries import question, run_question
-    from evidencegraph.search import question_answer
+    from evidencegraph.indexanswers import question_answer
 
     q = question("facts-mentioning")
     subs = q.bind({"type": "claim", "word": "belgium"})
@@ -387,7 +387,7 @@ def test_a_tagged_title_keeps_the_answer_in_the_store(store):
     """The index keeps a text's string: once a page states a title with a language tag, facts-mentioning is
     answered through the store (which keeps the tag), not from the index alone."""
     from evidencegraph.queries import question, run_question
-    from evidencegraph.search import question_answer
+    from evidencegraph.indexanswers import question_answer
 
     q = question("facts-mentioning")
     subs = q.bind({"type": "claim", "word": "harmonious"})
@@ -499,7 +499,7 @@ def test_the_workers_rows_are_those_read_back_from_the_store(tmp_path):
     from the store) give the same rows for every page."""
     from evidencegraph.mapping import nquad_lines, page_triples
     from evidencegraph.pipeline import PageFile, read_page
-    from evidencegraph.search import rows_of_mapping, rows_of_nquads
+    from evidencegraph.searchrows import rows_of_mapping, rows_of_nquads
 
     corpus = tmp_path / "corpus"
     generate(30, corpus, seed=11)

@@ -150,7 +150,7 @@ def _work(job: _Job, known: frozenset[str] | None = None) -> _Done:
     done.quads, done.triples = "".join(quad_lines).encode("utf-8"), "".join(triple_lines).encode("utf-8")
     done.count = len(quad_lines)
     if job.index:
-        from .search import rows_of_mapping
+        from .searchrows import rows_of_mapping
 
         done.rows = rows_of_mapping(triples)
     t5 = perf_counter()

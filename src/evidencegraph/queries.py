@@ -183,7 +183,7 @@ def questions_json() -> list[dict[str, Any]]:
     ]
 
 
-INDEXED_QUESTION = "facts-mentioning"  # answered from the search index on a store folder (search.question_query)
+INDEXED_QUESTION = "facts-mentioning"  # answered from the search index on a store folder (indexanswers.question_query)
 
 
 def question_text(store: Any, name: str, sparql: str) -> str:
@@ -210,20 +210,20 @@ def question_sparql(store: Any, name: str, sparql: str, substitutions: dict[str,
     facts-mentioning from the search index (opened only for that question)."""
     if name != INDEXED_QUESTION:
         return question_text(store, name, sparql)
-    from .search import question_query
+    from .indexanswers import question_query
 
     return question_query(store, name, sparql, substitutions)
 
 
 def run_question(store: Any, name: str, sparql: str, substitutions: dict[str, Any]) -> Any:
     """The answer of a named question on this store: from the search index when it gives it on its own
-    (facts-mentioning on a store folder: search.question_answer), else the store's answer to
+    (facts-mentioning on a store folder: indexanswers.question_answer), else the store's answer to
     :func:`question_sparql`.
 
     :raises QueryError: a bad query; :raises StoreError: the store failed.
     """
     if name == INDEXED_QUESTION:
-        from .search import question_answer
+        from .indexanswers import question_answer
 
         answer = question_answer(store, name, substitutions)
         if answer is not None:

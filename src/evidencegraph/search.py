@@ -15,6 +15,8 @@ A file of its own,
 not a table in ``revisions.sqlite``: it is derived data (delete it and the
 next use builds it again; an index of another version is built again),
 readers open it read-only, and rebuilding it never touches the history.
+What a page puts in the index: searchrows.py; the question facts-mentioning answered from it:
+indexanswers.py.
 """
 
 from __future__ import annotations
@@ -32,26 +34,13 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from .errors import StoreError, UsageError
 from .guard import LazyLog
+from .searchrows import _FROM_SOURCE, _RDF_TYPE, _TEXT_OF, _TITLE, Row, rows_of_quads
 
 log = LazyLog(__name__)  # (quick.py: its first record sets the log up as the command line does)
 
 FILE = "search.sqlite"
 VERSION = "3"  # 3: + the facts' sources (links) and the mark "exact"; 2: a text once per node; older ones are rebuilt
 KINDS = ("fact", "source", "entity")
-
-_EG = "https://w3id.org/evidencegraph#"
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-_TITLE = "http://purl.org/dc/terms/title"
-_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
-_TEXT = _EG + "text"
-_FACT_TYPE = _EG + "factType"
-_FROM_SOURCE = _EG + "fromSource"
-_KIND_OF = {_EG + "Fact": "fact", _EG + "Source": "source", _EG + "Entity": "entity"}
-# the property whose value a kind's row is (a "link" row: a fact and the IRI of a source it is from)
-_TEXT_OF = {"fact": _TEXT, "source": _TITLE, "entity": _LABEL, "link": _FROM_SOURCE}
-_TEXTS = frozenset((_LABEL, _TITLE, _PREF, _TEXT))
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -69,83 +58,6 @@ CREATE TABLE IF NOT EXISTS links (fact TEXT NOT NULL, source TEXT NOT NULL, PRIM
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _TABLES = ("pages", "entries", "pending", "docs", "texts", "links", "meta")  # the first three: version 1's
-
-# kind, node IRI, fact type word, text (kind "link": "link", fact IRI, "", source IRI)
-Row = tuple[str, str, str, str]
-Spo = tuple[str, str, str, bool]  # subject, predicate, object value, whether the object is a literal
-
-
-def page_rows(triples: Iterable[Spo]) -> list[Row]:
-    """What one page graph puts in the index: its facts (text and type word, and the sources they are
-    from), its sources (titles) and its entities (every label)."""
-    kinds: dict[str, str] = {}
-    values: dict[tuple[str, str], list[str]] = {}
-    for s, p, o, literal in triples:
-        if p == _RDF_TYPE:
-            if o in _KIND_OF:
-                kinds[s] = _KIND_OF[o]
-        elif p in _TEXTS and literal or p == _FACT_TYPE or p == _FROM_SOURCE and not literal:
-            values.setdefault((s, p), []).append(o)
-    return _rows(kinds, values)
-
-
-def rows_of_mapping(triples: Iterable[tuple[str, str, Any]]) -> list[Row]:
-    """page_rows of ``mapping``'s triples (an object is an IRI ``str`` or a ``Lit``); one pass, no tuples
-    made for the triples that do not count (it runs in the ingest workers, for every page)."""
-    kinds: dict[str, str] = {}
-    values: dict[tuple[str, str], list[str]] = {}
-    for s, p, o in triples:
-        if p == _RDF_TYPE:
-            kind = _KIND_OF.get(o)
-            if kind is not None:
-                kinds[s] = kind
-        elif p == _FACT_TYPE or p == _FROM_SOURCE and isinstance(o, str):
-            values.setdefault((s, p), []).append(o)
-        elif p in _TEXTS and not isinstance(o, str):
-            values.setdefault((s, p), []).append(o.value)
-    return _rows(kinds, values)
-
-
-def _rows(kinds: dict[str, str], values: dict[tuple[str, str], list[str]]) -> list[Row]:
-    rows: list[Row] = []
-    for node, kind in kinds.items():
-        if kind == "entity":
-            rows.extend(("entity", node, "", label) for label in values.get((node, _LABEL), ()))
-        elif kind == "source":
-            rows.extend(("source", node, "", title) for title in values.get((node, _TITLE), ()))
-        else:
-            for t in values.get((node, _FACT_TYPE), ()):
-                labels = values.get((t, _PREF))
-                word = labels[0] if labels else re.sub(r"^.*[#/]", "", t)
-                rows.extend(("fact", node, word, text) for text in values.get((node, _TEXT), ()))
-            rows.extend(("link", node, "", source) for source in values.get((node, _FROM_SOURCE), ()))
-    return rows
-
-
-def rows_of_quads(quads: Iterable[Any]) -> list[Row]:
-    """page_rows of pyoxigraph quads (or triples)."""
-    import pyoxigraph as ox
-
-    typed: list[Any] = []
-
-    def spo() -> Iterable[Spo]:
-        for q in quads:
-            o, p = q.object, q.predicate.value
-            literal = isinstance(o, ox.Literal)
-            if literal and (p == _TEXT or p == _TITLE) and (o.language or o.datatype.value != _XSD_STRING):
-                typed.append(q)
-            yield q.subject.value, p, o.value, literal
-
-    rows = page_rows(spo())
-    if typed:  # the index keeps a text's string only: a question answered from it would drop the tag or type
-        rows.append(("typed", typed[0].subject.value, "", ""))
-    return rows
-
-
-def rows_of_nquads(data: bytes) -> list[Row]:
-    import pyoxigraph as ox
-
-    return rows_of_quads(ox.parse(data, format=ox.RdfFormat.N_QUADS))
 
 
 @dataclass
@@ -472,24 +384,19 @@ class SearchIndex:
             ).fetchall()
         return [node for node, _ in rows]
 
-    def facts_mentioning(self, type_word: str, word: str) -> bytes | None:
-        """The answer of the question facts-mentioning (``?type ?word ?fact ?text ?source``, ordered by text) as
-        SPARQL JSON results, read from the index alone; None when the index is not :attr:`exact`.  Its facts are
-        those of :meth:`facts_containing`, the sources' titles are the index's source texts: the .rq's rows."""
+    def facts_mentioning(self, type_word: str, word: str) -> list[tuple[str, str, str]] | None:
+        """The rows (fact, text, source title) of the question facts-mentioning, ordered by text, read from the
+        index alone; None when the index is not :attr:`exact`.  Its facts are those of :meth:`facts_containing`,
+        the sources' titles are the index's source texts: the .rq's rows (indexanswers.py makes the answer)."""
         with self.lock:
             self.db.execute("BEGIN")  # the mark and the rows from one snapshot: a write in another process is
             try:                      # either all there (and the mark back) or not begun
                 if not self._exact():
                     return None
-                rows = self.db.execute(_MENTIONING, (type_word, word.lower())).fetchall()
+                rows: list[tuple[str, str, str]] = self.db.execute(_MENTIONING, (type_word, word.lower())).fetchall()
             finally:
                 self.db.execute("COMMIT")
-        type_term, word_term = {"type": "literal", "value": type_word}, {"type": "literal", "value": word}
-        bindings = [{"type": type_term, "word": word_term, "fact": {"type": "uri", "value": fact},
-                     "text": {"type": "literal", "value": text}, "source": {"type": "literal", "value": title}}
-                    for fact, text, title in rows]
-        return json.dumps({"head": {"vars": ["type", "word", "fact", "text", "source"]},
-                           "results": {"bindings": bindings}}, ensure_ascii=False).encode("utf-8")
+        return rows
 
 
 # each step materialised: SQLite's own plan for the three-way join read every source's texts per fact (minutes)
@@ -572,49 +479,3 @@ def index_of(store: Any) -> SearchIndex:
         )
     index: SearchIndex = store.search_index()
     return index
-
-
-# --- the named question facts-mentioning, answered from the index ----------------------------
-
-FAST_QUESTION = "facts-mentioning"  # queries.INDEXED_QUESTION (this module is above queries: not imported)
-
-_FAST_SPARQL = """PREFIX eg: <https://w3id.org/evidencegraph#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT ?type ?word ?fact ?text ?source
-WHERE {
-  VALUES (?fact ?rank) { %s }
-  ?fact eg:text ?text ; eg:fromSource ?s .
-  ?s dcterms:title ?source .
-}
-ORDER BY ?rank
-"""  # ?rank: the facts' order by text, from the index (Oxigraph's ORDER BY ?text cost 2/3 of the answer)
-
-
-def _indexed(store: Any, name: str, substitutions: dict[str, Any]) -> bool:
-    return name == FAST_QUESTION and getattr(store, "db_is_local", False) and "type" in substitutions \
-        and "word" in substitutions
-
-
-def question_answer(store: Any, name: str, substitutions: dict[str, Any]) -> Any:
-    """The answer (pyoxigraph ``QuerySolutions``) of a named question that a store folder's index gives on its
-    own (``facts-mentioning``, when the index is exact: 0.66 s at 100k pages, where binding its facts in
-    SPARQL took 1.8 s; benchmarks/RESULTS.md), else None: run :func:`question_query`."""
-    if not _indexed(store, name, substitutions):
-        return None
-    data = store.search_index().facts_mentioning(str(substitutions["type"].value), str(substitutions["word"].value))
-    if data is None:
-        return None
-    import pyoxigraph as ox
-
-    return ox.parse_query_results(data, ox.QueryResultsFormat.JSON)
-
-
-def question_query(store: Any, name: str, sparql: str, substitutions: dict[str, Any]) -> str:
-    """The SPARQL to run for a named question: ``facts-mentioning`` on a store folder finds its facts in
-    the index and binds them with VALUES (the columns and rows are the .rq's, and every row is read from the
-    store: the index may be unfinished); every other question, and every question on a remote store, is its
-    own .rq."""
-    if not _indexed(store, name, substitutions):
-        return sparql
-    facts = store.search_index().facts_containing(str(substitutions["type"].value), str(substitutions["word"].value))
-    return _FAST_SPARQL % " ".join(f"(<{f}> {rank})" for rank, f in enumerate(facts))

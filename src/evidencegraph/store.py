@@ -39,7 +39,8 @@ from .sparqlcheck import check_query as check_query  # SERVICE and LOAD refused 
 
 if TYPE_CHECKING:  # imported where used: a query needs neither the history nor the search index
     from .revisions import History, NewRevision
-    from .search import Row, SearchIndex
+    from .search import SearchIndex
+    from .searchrows import Row
 
 log = LazyLog(__name__)
 
@@ -210,7 +211,7 @@ class Store(FigureBook):
         self, index: SearchIndex, pages: Sequence[tuple[str, bytes, bytes]], replace: Sequence[str],
         revisions: Sequence[NewRevision], rows: dict[str, list[Row]] | None,
     ) -> None:
-        from .search import rows_of_nquads
+        from .searchrows import rows_of_nquads
 
         index.add(rows[g] if rows is not None and g in rows else rows_of_nquads(q) for g, q, _ in pages)
         self.figures_stale()
@@ -257,7 +258,7 @@ class Store(FigureBook):
     def _archive(self, graphs: Iterable[str]) -> list[Row]:
         """Keep the current revision of these pages as history before they are replaced or removed;
         returns their search-index rows (to prune the texts no page states afterwards)."""
-        from .search import rows_of_nquads
+        from .searchrows import rows_of_nquads
 
         rows: list[Row] = []
         graphs = list(graphs)
@@ -347,7 +348,7 @@ class Store(FigureBook):
         quads = [q for _, qs in graphs for q in qs]
         replace = [g for g, _ in graphs if g in set(existing)]
         old = self._archive(replace)
-        from .search import rows_of_quads
+        from .searchrows import rows_of_quads
 
         index.add(rows_of_quads(qs) for _, qs in graphs)
         self.figures_stale()

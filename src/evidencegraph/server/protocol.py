@@ -139,14 +139,14 @@ async def question(ctx: Context, request: Any) -> Any:
 
 
 def prepare_question(ctx: Context, q: Any, subs: dict[str, Any], accept: str | None, forced: Any) -> Any:
-    """A named question's answer when the search index gives it alone (search.question_answer: serialised
+    """A named question's answer when the search index gives it alone (indexanswers.question_answer: serialised
     here, no query worker needed), else the SPARQL for a query worker to run (queries.question_sparql)."""
     from ..queries import INDEXED_QUESTION, question_sparql
 
     if q.name == INDEXED_QUESTION:
         import time
 
-        from ..search import question_answer
+        from ..indexanswers import question_answer
         from .results import results_answer
 
         results = question_answer(ctx.store, q.name, subs)
@@ -174,7 +174,7 @@ async def question_html(ctx: Context, q: Any, values: dict[str, str], subs: dict
 
     def render() -> str:
         from ..queries import question_sparql, question_text
-        from ..search import question_answer
+        from ..indexanswers import question_answer
         from ..sparql import PREDECLARED
 
         shown = question_text(ctx.store, q.name, q.sparql)

@@ -1,0 +1,103 @@
+"""What a page or graph puts in the search index: its rows (kind, node, type word, text).
+
+A fact's text and type word and the sources it is from, a source's title, an entity's every label, read
+from ``mapping``'s triples (in the ingest workers), pyoxigraph quads or N-Quads; no SQLite, no index:
+search.py writes the rows, and reads the IRIs here to check a row against the store.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+_EG = "https://w3id.org/evidencegraph#"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+_TITLE = "http://purl.org/dc/terms/title"
+_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
+_TEXT = _EG + "text"
+_FACT_TYPE = _EG + "factType"
+_FROM_SOURCE = _EG + "fromSource"
+_KIND_OF = {_EG + "Fact": "fact", _EG + "Source": "source", _EG + "Entity": "entity"}
+# the property whose value a kind's row is (a "link" row: a fact and the IRI of a source it is from)
+_TEXT_OF = {"fact": _TEXT, "source": _TITLE, "entity": _LABEL, "link": _FROM_SOURCE}
+_TEXTS = frozenset((_LABEL, _TITLE, _PREF, _TEXT))
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+# kind, node IRI, fact type word, text (kind "link": "link", fact IRI, "", source IRI)
+Row = tuple[str, str, str, str]
+Spo = tuple[str, str, str, bool]  # subject, predicate, object value, whether the object is a literal
+
+
+def page_rows(triples: Iterable[Spo]) -> list[Row]:
+    """What one page graph puts in the index: its facts (text and type word, and the sources they are
+    from), its sources (titles) and its entities (every label)."""
+    kinds: dict[str, str] = {}
+    values: dict[tuple[str, str], list[str]] = {}
+    for s, p, o, literal in triples:
+        if p == _RDF_TYPE:
+            if o in _KIND_OF:
+                kinds[s] = _KIND_OF[o]
+        elif p in _TEXTS and literal or p == _FACT_TYPE or p == _FROM_SOURCE and not literal:
+            values.setdefault((s, p), []).append(o)
+    return _rows(kinds, values)
+
+
+def rows_of_mapping(triples: Iterable[tuple[str, str, Any]]) -> list[Row]:
+    """page_rows of ``mapping``'s triples (an object is an IRI ``str`` or a ``Lit``); one pass, no tuples
+    made for the triples that do not count (it runs in the ingest workers, for every page)."""
+    kinds: dict[str, str] = {}
+    values: dict[tuple[str, str], list[str]] = {}
+    for s, p, o in triples:
+        if p == _RDF_TYPE:
+            kind = _KIND_OF.get(o)
+            if kind is not None:
+                kinds[s] = kind
+        elif p == _FACT_TYPE or p == _FROM_SOURCE and isinstance(o, str):
+            values.setdefault((s, p), []).append(o)
+        elif p in _TEXTS and not isinstance(o, str):
+            values.setdefault((s, p), []).append(o.value)
+    return _rows(kinds, values)
+
+
+def _rows(kinds: dict[str, str], values: dict[tuple[str, str], list[str]]) -> list[Row]:
+    rows: list[Row] = []
+    for node, kind in kinds.items():
+        if kind == "entity":
+            rows.extend(("entity", node, "", label) for label in values.get((node, _LABEL), ()))
+        elif kind == "source":
+            rows.extend(("source", node, "", title) for title in values.get((node, _TITLE), ()))
+        else:
+            for t in values.get((node, _FACT_TYPE), ()):
+                labels = values.get((t, _PREF))
+                word = labels[0] if labels else re.sub(r"^.*[#/]", "", t)
+                rows.extend(("fact", node, word, text) for text in values.get((node, _TEXT), ()))
+            rows.extend(("link", node, "", source) for source in values.get((node, _FROM_SOURCE), ()))
+    return rows
+
+
+def rows_of_quads(quads: Iterable[Any]) -> list[Row]:
+    """page_rows of pyoxigraph quads (or triples)."""
+    import pyoxigraph as ox
+
+    typed: list[Any] = []
+
+    def spo() -> Iterable[Spo]:
+        for q in quads:
+            o, p = q.object, q.predicate.value
+            literal = isinstance(o, ox.Literal)
+            if literal and (p == _TEXT or p == _TITLE) and (o.language or o.datatype.value != _XSD_STRING):
+                typed.append(q)
+            yield q.subject.value, p, o.value, literal
+
+    rows = page_rows(spo())
+    if typed:  # the index keeps a text's string only: a question answered from it would drop the tag or type
+        rows.append(("typed", typed[0].subject.value, "", ""))
+    return rows
+
+
+def rows_of_nquads(data: bytes) -> list[Row]:
+    import pyoxigraph as ox
+
+    return rows_of_quads(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+
