@@ -341,3 +341,17 @@ def test_rdf_pages_that_move_a_source_between_publishers_or_hold_odd_terms(runne
     assert figures_of(store) == counted_of(store)
     assert figures_of(store)["publishers"] == {("d.org", ""): (1, 1)}
     assert not (store / "figures-pending").exists()
+
+
+def test_the_full_count_of_publishers_equals_counting_every_key(runner, tmp_path, corpus):
+    """A first ingest counts the publisher figures in one pass (_all_publisher_rows); a later write counts the
+    keys it touched one by one (_publisher_rows): both give the same rows for the same store."""
+    from evidencegraph.figures import _all_publisher_rows, _every, _keys_of, _publisher_rows
+
+    store = tmp_path / "s"
+    invoke(runner, "ingest", str(corpus), "--store", str(store), "-q")
+    with Store(store, read_only=True) as st:
+        sources = _every(st, "s", "{ ?s a eg:Source } UNION { ?f eg:fromSource ?s } FILTER (isIRI(?s))")
+        every = _all_publisher_rows(st)
+        assert len(every) > 3 and any(p == "" for _, p, _, _ in every)
+        assert sorted(every) == sorted(_publisher_rows(st, _keys_of(st, sources)))
