@@ -383,36 +383,6 @@ def test_a_write_that_fails_turns_the_index_answer_off_until_a_writer_rebuilds_i
     assert all("ghost" not in r[2] for r in answers_agree(store, "claim", "belgium"))
 
 
-def test_a_bulk_batch_whose_index_part_fails_is_reported_and_rebuilt(tmp_path, monkeypatch, caplog):
-    """A bulk-loaded batch gives the index its texts in a thread beside the store's load (Store._write_batch):
-    if that part fails, the write fails with its error, the mark stays off, and the next writer rebuilds
-    the index from the pages the store has."""
-    from evidencegraph.ingestion import ingest
-    from evidencegraph.search import SearchIndex
-    from evidencegraph.store import SMALL_BATCH
-
-    corpus = tmp_path / "corpus"
-    generate(SMALL_BATCH + 10, corpus, seed=3)
-    path = tmp_path / "s"
-
-    def broken(self, pages):
-        list(pages)
-        raise RuntimeError("disk full (the index's part)")
-
-    monkeypatch.setattr(SearchIndex, "add", broken)
-    with Store(path, create=True) as opened:
-        with pytest.raises(Exception, match="disk full"):
-            ingest([corpus], opened, jobs=1, batch_size=SMALL_BATCH + 10)
-        assert not opened.search_index().exact
-    monkeypatch.undo()
-    with caplog.at_level("WARNING"), Store(path) as writer:
-        index = writer.search_index()
-        pages = len(writer.pages())
-        assert index.exact and pages > 0
-        assert index.db.execute("SELECT COUNT(DISTINCT node) FROM docs WHERE kind = 'entity'").fetchone()[0] > 0
-    assert "left unfinished by an interrupted write" in caplog.text
-
-
 def test_a_tagged_title_keeps_the_answer_in_the_store(store):
     """The index keeps a text's string: once a page states a title with a language tag, facts-mentioning is
     answered through the store (which keeps the tag), not from the index alone."""

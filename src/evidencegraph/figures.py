@@ -237,15 +237,18 @@ def touched_by(store: "Store", graphs: Iterable[str]) -> Touched:
     return out
 
 
-def _keys_of(store: "Store", sources: set[str]) -> set[tuple[str, str]]:
-    """The (domain, publisher) keys of these sources, "" where none is printed."""
+def _keys_of(store: "Store", sources: set[str] | None) -> set[tuple[str, str]]:
+    """The (domain, publisher) keys of these sources (None: of every source), "" where none is printed."""
     domains: dict[str, set[str]] = {}
     publishers: dict[str, set[str]] = {}
-    for part in _chunks(sources):
-        head = _values("s", part)
+    parts = [None] if sources is None else list(_chunks(sources))
+    for part in parts:
+        head = "?s a eg:Source FILTER (isIRI(?s))" if part is None else _values("s", part)
         for found, prop in ((domains, "domain"), (publishers, "publisher")):
             for s_, v in _every_pair(store, f"{head} . ?s eg:{prop} ?v"):
                 found.setdefault(s_, set()).add(v)
+        if part is None:
+            part = sorted(_every(store, "s", head))
         for s_ in part:
             domains.setdefault(s_, set())
             publishers.setdefault(s_, set())
@@ -347,11 +350,16 @@ def _publisher_rows(store: "Store", keys: set[tuple[str, str]]) -> list[tuple[st
 
 def _all_publisher_rows(store: "Store") -> list[tuple[str, str, int, int]]:
     """Every key's (domain, publisher, sources, facts) in one pass over the facts' sources: the rows of
-    :func:`_publisher_rows` for every key there is ("" where a source prints none; a source that prints
-    neither counts when it is typed a source).  At 100k pages 14 s, where finding the keys and counting
-    them one by one took 30 s (benchmarks/RESULTS.md)."""
+    :func:`_publisher_rows` for every key ("" where a source prints none), for a full count on a store folder.
+    At 100k pages 14 s, where finding the keys and counting them one by one took 30 s (benchmarks/RESULTS.md)."""
+    # values matched as plain strings, as _publisher_rows's VALUES match them (a tagged or typed value, or an
+    # IRI, is counted under no key); a source that prints neither counts when it is typed a source.  (The keys
+    # of untyped sources are counted too, as touched_by finds them for a later write; _keys_of(store, None)
+    # did not.)
+    plain = "(isLiteral(?{0}) && datatype(?{0}) = <http://www.w3.org/2001/XMLSchema#string>)"
     q = (_P + "SELECT ?d ?p (COUNT(DISTINCT ?s) AS ?sources) (COUNT(DISTINCT ?f) AS ?facts) WHERE { "
          "?f eg:fromSource ?s . OPTIONAL { ?s eg:domain ?d } OPTIONAL { ?s eg:publisher ?p } "
+         f"FILTER ((!BOUND(?d) || {plain.format('d')}) && (!BOUND(?p) || {plain.format('p')})) "
          "FILTER (BOUND(?d) || BOUND(?p) || EXISTS { ?s a eg:Source }) } GROUP BY ?d ?p")
     return [(row[0].value if row[0] is not None else "", row[1].value if row[1] is not None else "",
              int(row[2].value), int(row[3].value)) for row in store.query(q)]
@@ -397,11 +405,14 @@ def refresh(store: "Store", touched: Touched, graph: str | None = None) -> list[
         inserts.append(f"<{t}> {i}factCount> {n} .")
     shape = ("?n a eg:PublisherFigure ; eg:figureDomain ?d ; eg:figurePublisher ?p ; eg:sourceCount ?s ; "
              "eg:factCount ?f")
-    if publishers is None:
+    if publishers is None and store.db_is_local:  # (a remote store's answers are capped: key by key, in parts)
         deletes.append(delete(shape))
         rows = _all_publisher_rows(store)
     else:
-        if publishers:
+        if publishers is None:
+            deletes.append(delete(shape))
+            publishers = _keys_of(store, None)
+        elif publishers:
             deletes.append(delete(shape, _values("n", (_publisher_node(d, p) for d, p in publishers))))
         rows = _publisher_rows(store, publishers)
     for d, p, ns, nf in rows:

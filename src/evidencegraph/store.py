@@ -27,7 +27,6 @@ from pathlib import Path
 TYPE_CHECKING = False  # (typing is not imported at run time: `query` starts faster without it)
 if TYPE_CHECKING:
     from typing import Any, BinaryIO, Iterable, Iterator, Sequence
-    from concurrent.futures import Future
 
 import pyoxigraph as ox
 
@@ -214,30 +213,7 @@ class Store(FigureBook):
     ) -> None:
         from .searchrows import rows_of_nquads
 
-        texts = (rows[g] if rows is not None and g in rows else rows_of_nquads(q) for g, q, _ in pages)
-        if len(pages) < SMALL_BATCH:
-            index.add(texts)
-            self._write_pages(index, pages, replace, revisions)
-            return
-        # a bulk load: the index takes the batch's texts in a thread of its own meanwhile (SQLite and the
-        # loader both let go of the GIL; with the one-pass publisher count, a 3,000-page ingest went from
-        # 22.5 to 21.4 s, medians of 3).  The index may run ahead of the store, or behind it until both are
-        # done: the mark "exact" is off all that time, and stays off if either fails (search.py).
-        import concurrent.futures
-
-        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="evidencegraph-search-index") as pool:
-            adding = pool.submit(index.add, texts)
-            try:
-                self._write_pages(index, pages, replace, revisions, adding)
-            except BaseException:
-                concurrent.futures.wait([adding])  # (the store's error is the one to raise)
-                raise
-
-    def _write_pages(
-        self, index: SearchIndex, pages: Sequence[tuple[str, bytes, bytes]], replace: Sequence[str],
-        revisions: Sequence[NewRevision], adding: "Future[None] | None" = None,
-    ) -> None:
-        """The store's part of a batch; ``adding``: the index's part, under way in another thread."""
+        index.add(rows[g] if rows is not None and g in rows else rows_of_nquads(q) for g, q, _ in pages)
         self.figures_stale()
         written = [g for g, _, _ in pages]
         # into a store with no pages, the keys this write touches are all there are: count them all at the end,
@@ -262,8 +238,6 @@ class Store(FigureBook):
         self._touch(written, everything=first)
         if revisions and self.history:
             self.history.record_current(revisions)
-        if adding is not None:
-            adding.result()  # the texts are in before any is pruned
         if old:
             index.prune(self, old)
 
