@@ -52,21 +52,13 @@ from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple, Union
 from urllib.parse import quote
 
 from . import __version__
+from .iris import DCTERMS_TITLE, PROV, RDF_TYPE, RDFS_LABEL, RDFS_SEE_ALSO, SCHEMA_VERSION, SKOS, STRING, XSD
 from .page import FACT_TYPES, Page
 from .vocab import DEFAULT_BASE, NAMESPACE
 
 if TYPE_CHECKING:
     import pyoxigraph
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-PROV = "http://www.w3.org/ns/prov#"
-DCTERMS_TITLE = "http://purl.org/dc/terms/title"
-RDFS_SEE_ALSO = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
-SCHEMA_VERSION = "https://schema.org/softwareVersion"
-STRING = XSD + "string"
 INTEGER = XSD + "integer"
 DECIMAL = XSD + "decimal"
 BOOLEAN = XSD + "boolean"

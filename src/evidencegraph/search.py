@@ -34,7 +34,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from .errors import StoreError, UsageError
 from .guard import LazyLog
-from .searchrows import _FROM_SOURCE, _RDF_TYPE, _TEXT_OF, _TITLE, Row, rows_of_quads
+from .iris import DCTERMS_TITLE as _TITLE, RDF_TYPE as _RDF_TYPE
+from .searchrows import _FROM_SOURCE, _TEXT_OF, Row, rows_of_quads
 
 log = LazyLog(__name__)  # (quick.py: its first record sets the log up as the command line does)
 

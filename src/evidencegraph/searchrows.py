@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
+from .iris import DCTERMS_TITLE as _TITLE, RDF_TYPE as _RDF_TYPE, RDFS_LABEL as _LABEL, SKOS, STRING as _XSD_STRING
+
 _EG = "https://w3id.org/evidencegraph#"
-_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-_TITLE = "http://purl.org/dc/terms/title"
-_PREF = "http://www.w3.org/2004/02/skos/core#prefLabel"
+_PREF = SKOS + "prefLabel"
 _TEXT = _EG + "text"
 _FACT_TYPE = _EG + "factType"
 _FROM_SOURCE = _EG + "fromSource"
@@ -22,7 +21,6 @@ _KIND_OF = {_EG + "Fact": "fact", _EG + "Source": "source", _EG + "Entity": "ent
 # the property whose value a kind's row is (a "link" row: a fact and the IRI of a source it is from)
 _TEXT_OF = {"fact": _TEXT, "source": _TITLE, "entity": _LABEL, "link": _FROM_SOURCE}
 _TEXTS = frozenset((_LABEL, _TITLE, _PREF, _TEXT))
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 # kind, node IRI, fact type word, text (kind "link": "link", fact IRI, "", source IRI)
 Row = tuple[str, str, str, str]
