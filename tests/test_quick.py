@@ -44,11 +44,12 @@ def test_which_command_lines_take_the_short_way():
         assert plan(argv) is None, argv
 
 
-def test_the_question_answered_from_the_index_is_named_once_for_both():
-    from evidencegraph.queries import INDEXED_QUESTION, questions
-    from evidencegraph.indexanswers import FAST_QUESTION
+def test_the_questions_answered_from_the_index_are_named_once_for_both():
+    from evidencegraph.queries import INDEXED_QUESTION, INDEXED_QUESTIONS, questions
+    from evidencegraph.indexanswers import FAST_QUESTION, FAST_QUESTIONS
 
     assert INDEXED_QUESTION == FAST_QUESTION and INDEXED_QUESTION in questions()
+    assert INDEXED_QUESTIONS == FAST_QUESTIONS and set(INDEXED_QUESTIONS) <= set(questions())
 
 
 def test_no_named_question_makes_the_check_parse_it_again():

@@ -173,7 +173,9 @@ def test_index_of_the_first_layout_is_built_again(store):
     assert [h["text"][:len(HARMONIOUS)] for h in json.loads(first.stdout)] == [HARMONIOUS]
     assert search(store, "stale") == []
     with sqlite3.connect(store / "search.sqlite") as db:
-        assert db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == ("3",)
+        from evidencegraph.search import VERSION
+
+        assert db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == (VERSION,)
         assert db.execute("SELECT value FROM meta WHERE key = 'exact'").fetchone() == ("1",)
 
 
@@ -409,7 +411,7 @@ def test_a_tagged_title_keeps_the_answer_in_the_store(store):
 
 
 def test_an_index_of_the_layout_before_is_built_again_with_the_sources(store):
-    """Version 2 (no links, no mark): the first use drops it and builds version 3, exact."""
+    """Version 2 (no links, no mark): the first use drops it and builds the current version, exact."""
     import sqlite3
 
     with sqlite3.connect(store / "search.sqlite") as db:

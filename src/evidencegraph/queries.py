@@ -183,7 +183,9 @@ def questions_json() -> list[dict[str, Any]]:
     ]
 
 
-INDEXED_QUESTION = "facts-mentioning"  # answered from the search index on a store folder (indexanswers.question_query)
+INDEXED_QUESTION = "facts-mentioning"  # bound from the search index on a store folder (indexanswers.question_query)
+# answered from the search index alone on a store folder, when it is exact (indexanswers.question_answer)
+INDEXED_QUESTIONS = (INDEXED_QUESTION, "connected-via-source")
 
 
 def question_text(store: Any, name: str, sparql: str) -> str:
@@ -217,12 +219,12 @@ def question_sparql(store: Any, name: str, sparql: str, substitutions: dict[str,
 
 def run_question(store: Any, name: str, sparql: str, substitutions: dict[str, Any]) -> Any:
     """The answer of a named question on this store: from the search index when it gives it on its own
-    (facts-mentioning on a store folder: indexanswers.question_answer), else the store's answer to
-    :func:`question_sparql`.
+    (facts-mentioning and connected-via-source on a store folder: indexanswers.question_answer), else the
+    store's answer to :func:`question_sparql`.
 
     :raises QueryError: a bad query; :raises StoreError: the store failed.
     """
-    if name == INDEXED_QUESTION:
+    if name in INDEXED_QUESTIONS:
         from .indexanswers import question_answer
 
         answer = question_answer(store, name, substitutions)

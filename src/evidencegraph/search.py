@@ -35,12 +35,13 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 from .errors import StoreError, UsageError
 from .guard import LazyLog
 from .iris import DCTERMS_TITLE as _TITLE, RDF_TYPE as _RDF_TYPE
-from .searchrows import _FROM_SOURCE, _TEXT_OF, Row, rows_of_quads
+from .searchrows import _ENDS, _FROM_SOURCE, _SUPPORTED_BY, _TEXT_OF, Row, rows_of_quads
 
 log = LazyLog(__name__)  # (quick.py: its first record sets the log up as the command line does)
 
 FILE = "search.sqlite"
-VERSION = "3"  # 3: + the facts' sources (links) and the mark "exact"; 2: a text once per node; older ones are rebuilt
+VERSION = "4"  # 4: + what facts are about (about); 3: + the facts' sources (links) and the mark "exact";
+# 2: a text once per node; older ones are dropped and built again
 KINDS = ("fact", "source", "entity")
 
 _SCHEMA = """
@@ -56,9 +57,13 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_type ON docs (kind, type);
 CREATE VIRTUAL TABLE IF NOT EXISTS texts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS links (fact TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (fact, source)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS links_source ON links (source);
+CREATE TABLE IF NOT EXISTS about (fact TEXT NOT NULL, entity TEXT NOT NULL, PRIMARY KEY (entity, fact)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS about_fact ON about (fact);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-_TABLES = ("pages", "entries", "pending", "docs", "texts", "links", "meta")  # the first three: version 1's
+_TABLES = ("pages", "entries", "pending", "docs", "texts", "links", "about", "meta")  # the first three: version 1's
+_PAIRS = {"link": ("links", "fact, source"), "about": ("about", "fact, entity")}  # rows of two IRIs: table, columns
 
 
 @dataclass
@@ -244,16 +249,18 @@ class SearchIndex:
             self._prune(store, rows)
 
     def _prune(self, store: Any, rows: Iterable[Row]) -> None:
-        candidates = {(node, kind, text) for kind, node, _, text in rows}
+        candidates = {(node, kind, text) for kind, node, _, text in rows if kind != "typed"}
         gone: list[tuple[str, str]] = []
-        gone_links: list[tuple[str, str]] = []
+        gone_pairs: dict[str, list[tuple[str, str]]] = {kind: [] for kind in _PAIRS}
         for node, kind, text in candidates:
             if not stated(store, node, kind, text):
-                (gone_links if kind == "link" else gone).append((node, text))
-                self._added.discard(_key(node, text, kind == "link"))
-        if gone_links:
-            self.db.execute("DELETE FROM links WHERE (fact, source) IN (SELECT json_extract(value, '$[0]'), "
-                            "json_extract(value, '$[1]') FROM json_each(?))", (_json(gone_links),))
+                gone_pairs.get(kind, gone).append((node, text))
+                self._added.discard(_key(node, text, kind))
+        for kind, pairs in gone_pairs.items():
+            if pairs:
+                table, columns = _PAIRS[kind]
+                self.db.execute(f"DELETE FROM {table} WHERE ({columns}) IN (SELECT json_extract(value, '$[0]'), "
+                                "json_extract(value, '$[1]') FROM json_each(?))", (_json(pairs),))
         if gone:
             ids = _json([i for (i,) in self.db.execute(
                 "SELECT d.id FROM json_each(?) j JOIN docs d ON d.node = json_extract(j.value, '$[0]') "
@@ -266,29 +273,30 @@ class SearchIndex:
         self.db.execute("DELETE FROM docs")
         self.db.execute("DELETE FROM texts")
         self.db.execute("DELETE FROM links")
+        self.db.execute("DELETE FROM about")
         self._added.clear()
 
     def _insert(self, rows: Iterable[Row]) -> None:
         """Texts the index does not have yet: one statement for the lot, whatever their number."""
         texts: dict[int, list[Any]] = {}
-        links: dict[int, tuple[str, str]] = {}
+        pairs: dict[str, dict[int, tuple[str, str]]] = {kind: {} for kind in _PAIRS}
         added = self._added
         for kind, node, word, text in rows:
             if kind == "typed":
                 self._set_meta("typed", node)  # for good: the index answers no question on its own (see exact)
                 continue
-            if kind == "link":
-                key = _key(node, text, True)
+            key = _key(node, text, kind)
+            if kind in pairs:
                 if key not in added:
-                    links[key] = (node, text)
+                    pairs[kind][key] = (node, text)
                 continue
-            key = _key(node, text)
             if key not in added and key not in texts:
                 texts[key] = [node, kind, word, text, text.lower() if kind == "fact" else None]
-        if links:
-            self.db.execute("INSERT OR IGNORE INTO links SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-                            "FROM json_each(?)", (_json(list(links.values())),))
-            added.update(links)
+        for kind, new in pairs.items():
+            if new:
+                self.db.execute(f"INSERT OR IGNORE INTO {_PAIRS[kind][0]} SELECT json_extract(value, '$[0]'), "
+                                "json_extract(value, '$[1]') FROM json_each(?)", (_json(list(new.values())),))
+                added.update(new)
         if not texts:
             return
         top = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM docs").fetchone()[0]
@@ -399,6 +407,34 @@ class SearchIndex:
                 self.db.execute("COMMIT")
         return rows
 
+    def connected_via_source(self, label: str) -> list[tuple[str, str, int]] | None:
+        """The rows (other entity's label, source title, facts) of the question connected-via-source for the
+        entity labelled ``label``, in its order, read from the index alone; None when it is not :attr:`exact`.
+        The index's entities and sources are the nodes typed eg:Entity and eg:Source (what the shapes ask of
+        a relation's subject and object and of a fact's source)."""
+        with self.lock:
+            self.db.execute("BEGIN")  # one snapshot, as facts_mentioning
+            try:
+                if not self._exact():
+                    return None
+                rows: list[tuple[str, str, int]] = self.db.execute(_CONNECTED, (label,)).fetchall()
+            finally:
+                self.db.execute("COMMIT")
+        return rows
+
+
+# connected-via-source: the entity's sources (through the facts of its relations), their facts, the other
+# entities those facts are about; each step materialised and distinct, as the .rq's steps
+_CONNECTED = """
+WITH e AS MATERIALIZED (SELECT DISTINCT node FROM docs WHERE kind = 'entity' AND type = '' AND text = ?1),
+     s AS MATERIALIZED (SELECT DISTINCT e.node AS e, l.source FROM e JOIN about a ON a.entity = e.node
+                        JOIN links l ON l.fact = a.fact WHERE l.source != e.node),
+     f AS MATERIALIZED (SELECT DISTINCT s.e, s.source, l.fact, a.entity AS o FROM s
+                        JOIN links l ON l.source = s.source JOIN about a ON a.fact = l.fact WHERE a.entity != s.e)
+SELECT o.text, t.text, COUNT(DISTINCT f.fact) FROM f
+CROSS JOIN docs o ON o.node = f.o AND +o.kind = 'entity' CROSS JOIN docs t ON t.node = f.source AND +t.kind = 'source'
+GROUP BY o.text, t.text ORDER BY 3 DESC, 1, 2
+"""  # CROSS JOIN and +kind: from f, each label and title by its node (SQLite's own plan scanned every pair of them)
 
 # each step materialised: SQLite's own plan for the three-way join read every source's texts per fact (minutes)
 _MENTIONING = """
@@ -417,13 +453,17 @@ def stated(store: Any, node: str, kind: str, text: str) -> bool:
     if kind == "link":
         return any(True for _ in store.db.quads_for_pattern(
             ox.NamedNode(node), _term(_FROM_SOURCE), ox.NamedNode(text), ox.DefaultGraph()))
+    if kind == "about":  # a relation the fact supports has the entity as its subject or object
+        entity = ox.NamedNode(text)
+        return any(True for q in store.db.quads_for_pattern(None, _term(_SUPPORTED_BY), ox.NamedNode(node), ox.DefaultGraph())
+                   for end in _ENDS for _ in store.db.quads_for_pattern(q.subject, _term(end), entity, ox.DefaultGraph()))
     return any(q.object.value == text for q in store.db.quads_for_pattern(
         ox.NamedNode(node), _term(_TEXT_OF[kind]), None, ox.DefaultGraph()))
 
 
-def _key(node: str, text: str, link: bool = False) -> int:
-    """What ``SearchIndex._added`` keeps of a row: a hash of its node and text (or source, for a link)."""
-    return hash((node, text, True)) if link else hash((node, text))
+def _key(node: str, text: str, kind: str = "") -> int:
+    """What ``SearchIndex._added`` keeps of a row: a hash of its node and text (and kind, for a pair of IRIs)."""
+    return hash((node, text, kind)) if kind in _PAIRS else hash((node, text))
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,8 +1,9 @@
 """What a page or graph puts in the search index: its rows (kind, node, type word, text).
 
-A fact's text and type word and the sources it is from, a source's title, an entity's every label, read
-from ``mapping``'s triples (in the ingest workers), pyoxigraph quads or N-Quads; no SQLite, no index:
-search.py writes the rows, and reads the IRIs here to check a row against the store.
+A fact's text and type word, the sources it is from and the entities of the relations it supports, a
+source's title, an entity's every label, read from ``mapping``'s triples (in the ingest workers), pyoxigraph
+quads or N-Quads; no SQLite, no index: search.py writes the rows, and reads the IRIs here to check a row
+against the store.
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ _PREF = SKOS + "prefLabel"
 _TEXT = _EG + "text"
 _FACT_TYPE = _EG + "factType"
 _FROM_SOURCE = _EG + "fromSource"
+_SUPPORTED_BY = _EG + "supportedBy"
+_ENDS = (_EG + "subject", _EG + "object")  # a relation's two entities
+_LINKS = frozenset((_FROM_SOURCE, _SUPPORTED_BY, *_ENDS))  # IRI values a row is made of
 _KIND_OF = {_EG + "Fact": "fact", _EG + "Source": "source", _EG + "Entity": "entity"}
 # the property whose value a kind's row is (a "link" row: a fact and the IRI of a source it is from)
 _TEXT_OF = {"fact": _TEXT, "source": _TITLE, "entity": _LABEL, "link": _FROM_SOURCE}
 _TEXTS = frozenset((_LABEL, _TITLE, _PREF, _TEXT))
 
-# kind, node IRI, fact type word, text (kind "link": "link", fact IRI, "", source IRI)
+# kind, node IRI, fact type word, text (kind "link": "link", fact IRI, "", source IRI; kind "about": "about",
+# fact IRI, "", the IRI of the subject or object of a relation the fact supports)
 Row = tuple[str, str, str, str]
 Spo = tuple[str, str, str, bool]  # subject, predicate, object value, whether the object is a literal
 
@@ -36,7 +41,7 @@ def page_rows(triples: Iterable[Spo]) -> list[Row]:
         if p == _RDF_TYPE:
             if o in _KIND_OF:
                 kinds[s] = _KIND_OF[o]
-        elif p in _TEXTS and literal or p == _FACT_TYPE or p == _FROM_SOURCE and not literal:
+        elif p in _TEXTS and literal or p == _FACT_TYPE or p in _LINKS and not literal:
             values.setdefault((s, p), []).append(o)
     return _rows(kinds, values)
 
@@ -51,7 +56,7 @@ def rows_of_mapping(triples: Iterable[tuple[str, str, Any]]) -> list[Row]:
             kind = _KIND_OF.get(o)
             if kind is not None:
                 kinds[s] = kind
-        elif p == _FACT_TYPE or p == _FROM_SOURCE and isinstance(o, str):
+        elif p == _FACT_TYPE or p in _LINKS and isinstance(o, str):
             values.setdefault((s, p), []).append(o)
         elif p in _TEXTS and not isinstance(o, str):
             values.setdefault((s, p), []).append(o.value)
@@ -71,6 +76,14 @@ def _rows(kinds: dict[str, str], values: dict[tuple[str, str], list[str]]) -> li
                 word = labels[0] if labels else re.sub(r"^.*[#/]", "", t)
                 rows.extend(("fact", node, word, text) for text in values.get((node, _TEXT), ()))
             rows.extend(("link", node, "", source) for source in values.get((node, _FROM_SOURCE), ()))
+    # what a relation's facts are about: its subject and object (any node with both and eg:supportedBy, as the
+    # question connected-via-source reads them, typed or not)
+    about: set[tuple[str, str]] = set()
+    for (node, p), facts in values.items():
+        if p == _SUPPORTED_BY:
+            ends = [e for end in _ENDS for e in values.get((node, end), ())]
+            about.update((fact, e) for fact in facts for e in ends)
+    rows.extend(("about", fact, "", e) for fact, e in about)
     return rows
 
 
@@ -84,7 +97,7 @@ def rows_of_quads(quads: Iterable[Any]) -> list[Row]:
         for q in quads:
             o, p = q.object, q.predicate.value
             literal = isinstance(o, ox.Literal)
-            if literal and (p == _TEXT or p == _TITLE) and (o.language or o.datatype.value != _XSD_STRING):
+            if literal and p in _TEXTS and p != _PREF and (o.language or o.datatype.value != _XSD_STRING):
                 typed.append(q)
             yield q.subject.value, p, o.value, literal
 

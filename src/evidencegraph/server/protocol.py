@@ -141,9 +141,9 @@ async def question(ctx: Context, request: Any) -> Any:
 def prepare_question(ctx: Context, q: Any, subs: dict[str, Any], accept: str | None, forced: Any) -> Any:
     """A named question's answer when the search index gives it alone (indexanswers.question_answer: serialised
     here, no query worker needed), else the SPARQL for a query worker to run (queries.question_sparql)."""
-    from ..queries import INDEXED_QUESTION, question_sparql
+    from ..queries import INDEXED_QUESTIONS, question_sparql
 
-    if q.name == INDEXED_QUESTION:
+    if q.name in INDEXED_QUESTIONS:
         import time
 
         from ..indexanswers import question_answer
@@ -178,7 +178,7 @@ async def question_html(ctx: Context, q: Any, values: dict[str, str], subs: dict
         from ..sparql import PREDECLARED
 
         shown = question_text(ctx.store, q.name, q.sparql)
-        results = question_answer(ctx.store, q.name, subs)  # facts-mentioning: the index alone
+        results = question_answer(ctx.store, q.name, subs)  # facts-mentioning, connected-via-source: the index alone
         if results is None:
             variables = {ox.Variable(k): v for k, v in subs.items()}
             sparql = question_sparql(ctx.store, q.name, q.sparql, subs)
