@@ -171,6 +171,117 @@ def test_a_label_with_a_language_tag_keeps_the_answer_in_the_store(store):
     quads = [ox.Quad(entity, rdf_type, ox.NamedNode("https://w3id.org/evidencegraph#Entity"), graph),
              ox.Quad(entity, label, ox.Literal("Belgium", language="en"), graph)]
     q = question(QUESTION)
+    facts = question("facts-mentioning")
     with Store(store) as opened:
         opened.replace_pages([(graph.value, quads)])
-        assert question_answer(opened, q.name, q.bind({"entity": "Belgium"})) is None
+        subs = q.bind({"entity": "Belgium"})
+        assert question_answer(opened, q.name, subs) is None
+        from evidencegraph.queries import run_question
+
+        assert rows_of(run_question(opened, q.name, q.sparql, subs)) == rows_of(opened.query(q.sparql, subs))
+        # facts-mentioning reads no label: still from the index alone
+        assert question_answer(opened, facts.name, facts.bind({"type": "claim", "word": "belgium"})) is not None
+
+
+EG = "https://w3id.org/evidencegraph#"
+_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+_TITLE = "http://purl.org/dc/terms/title"
+
+
+def _quads(graph: str, triples: list[tuple[str, str, object]]) -> tuple[str, list[ox.Quad]]:
+    """A graph from (subject, predicate, object) strings: "_:x" a blank node, an IRI, else a literal given as ox.Literal."""
+    def node(v):
+        if isinstance(v, ox.Literal):
+            return v
+        return ox.BlankNode(v[2:]) if v.startswith("_:") else ox.NamedNode(v)
+    g = ox.NamedNode(ID + "page/" + graph)
+    return g.value, [ox.Quad(node(s), ox.NamedNode(p), node(o), g) for s, p, o in triples]
+
+
+def _relation(r: str, a: str, b: str, fact: str, source: str, title: str = "By hand") -> list[tuple[str, str, object]]:
+    return [(r, EG + "subject", a), (r, EG + "object", b), (r, EG + "supportedBy", fact),
+            (fact, _TYPE, EG + "Fact"), (fact, EG + "fromSource", source),
+            (source, _TYPE, EG + "Source"), (source, _TITLE, ox.Literal(title))]
+
+
+def _entity(e: str, label: str) -> list[tuple[str, str, object]]:
+    return [(e, _TYPE, EG + "Entity"), (e, _LABEL, ox.Literal(label))]
+
+
+BEL, EU, X = ID + "entity/belgium", ID + "entity/european-union", ID + "entity/by-hand"
+R, F, S = ID + "relation/related/by-hand", ID + "fact/by-hand", ID + "source/by-hand"
+
+def _regular(end: str = X) -> list[tuple[str, str, object]]:
+    """A graph as a page's: a relation of Belgium, its fact and source, both entities typed and labelled."""
+    return _relation(R, BEL, end, F, S) + _entity(end, "By hand") + _entity(BEL, "Belgium")
+
+
+IRREGULAR = {  # each one regular but for what its name says
+    # the relation's facts in one graph, its ends in another: the union links them, one graph alone does not
+    "ends in another graph": [("a", _regular()),
+                              ("b", [(R, EG + "supportedBy", ID + "fact/other"), (ID + "fact/other", _TYPE, EG + "Fact"),
+                                     (ID + "fact/other", EG + "fromSource", S)])],
+    "an end not typed": [("a", [t for t in _regular() if t != (X, _TYPE, EG + "Entity")])],
+    "a source not typed": [("a", [t for t in _regular() if t != (S, _TYPE, EG + "Source")])],
+    "a fact not typed": [("a", [t for t in _regular() if t != (F, _TYPE, EG + "Fact")])],
+    "a label on a node typed elsewhere": [("a", _regular()), ("b", [(X, _LABEL, ox.Literal("Also by hand"))])],
+    "a blank-node end": [("a", _regular("_:x"))],
+    "a node both entity and source": [("a", _regular() + [(X, _TYPE, EG + "Source")])],
+    "an IRI as a label": [("a", _regular() + [(X, _LABEL, ID + "entity/iri-label")])],
+}
+
+
+@pytest.mark.parametrize("case", sorted(IRREGULAR))
+def test_graphs_the_rows_do_not_follow_keep_the_answer_in_the_store(store, case):
+    """RDF that no page maps to (a Graph Store write, an RDF file): where the index's rows of one graph would
+    not give the SPARQL's rows over the union of all, the question is answered through the store, and still
+    after those graphs are removed (the mark stays until the index is built again)."""
+    from evidencegraph.indexanswers import question_answer
+    from evidencegraph.queries import question, question_text, run_question
+
+    q = question(QUESTION)
+    subs = q.bind({"entity": "Belgium"})
+    facts = question("facts-mentioning")
+    with Store(store) as opened:
+        graphs = [_quads(name, triples) for name, triples in IRREGULAR[case]]
+        opened.replace_pages(graphs)
+        assert question_answer(opened, q.name, subs) is None
+        expected = rows_of(opened.query(question_text(opened, q.name, q.sparql), subs))
+        assert rows_of(run_question(opened, q.name, q.sparql, subs)) == expected == rows_of(opened.query(q.sparql, subs))
+        if "blank" not in case:  # facts-mentioning does not read these links: still from the index alone
+            assert question_answer(opened, facts.name, facts.bind({"type": "claim", "word": "belgium"})) is not None
+        opened.remove_pages([g for g, _ in graphs])
+        assert question_answer(opened, q.name, subs) is None
+        assert rows_of(run_question(opened, q.name, q.sparql, subs)) == rows_of(opened.query(q.sparql, subs))
+    with Store(store) as opened:  # built again on purpose: regular again
+        opened.search_index().rebuild(opened)
+    agree(store, "Belgium")
+
+
+def test_a_regular_graph_by_hand_is_answered_from_the_index(store):
+    from evidencegraph.indexanswers import question_answer
+    from evidencegraph.queries import question
+
+    q = question(QUESTION)
+    with Store(store) as opened:
+        opened.replace_pages([_quads("a", _regular())])
+        assert question_answer(opened, q.name, q.bind({"entity": "Belgium"})) is not None
+    rows = agree(store, "Belgium")
+    assert ('"Belgium"', '"By hand"', '"By hand"', '"1"^^<http://www.w3.org/2001/XMLSchema#integer>') in rows
+
+
+def test_an_index_that_cannot_be_opened_leaves_the_answer_to_the_sparql(store):
+    from evidencegraph.indexanswers import question_answer
+    from evidencegraph.queries import question, run_question
+
+    q = question(QUESTION)
+    subs = q.bind({"entity": "Belgium"})
+    expected = agree(store, "Belgium")
+    for name in list((store).iterdir()):
+        if name.name.startswith("search.sqlite"):
+            name.unlink()
+    (store / "search.sqlite").mkdir()
+    with Store(store, read_only=True) as opened:
+        assert question_answer(opened, q.name, subs) is None
+        assert rows_of(run_question(opened, q.name, q.sparql, subs)) == expected

@@ -46,13 +46,19 @@ def question_answer(store: Any, name: str, substitutions: dict[str, Any]) -> Any
         return None
     import pyoxigraph as ox
 
+    from .errors import StoreError
+
+    try:
+        index = store.search_index()
+    except StoreError:  # an index that cannot be opened (e.g. a read-only folder with none): the SPARQL answers
+        return None
     if name == FAST_QUESTION:
         type_word, word = str(substitutions["type"].value), str(substitutions["word"].value)
-        rows = store.search_index().facts_mentioning(type_word, word)
+        rows = index.facts_mentioning(type_word, word)
         data = None if rows is None else _results_json(type_word, word, rows)
     else:
         label = str(substitutions["entity"].value)
-        connected = store.search_index().connected_via_source(label)
+        connected = index.connected_via_source(label)
         data = None if connected is None else _connected_json(label, connected)
     return None if data is None else ox.parse_query_results(data, ox.QueryResultsFormat.JSON)
 

@@ -40,7 +40,7 @@ from .searchrows import _ENDS, _FROM_SOURCE, _SUPPORTED_BY, _TEXT_OF, Row, rows_
 log = LazyLog(__name__)  # (quick.py: its first record sets the log up as the command line does)
 
 FILE = "search.sqlite"
-VERSION = "4"  # 4: + what facts are about (about); 3: + the facts' sources (links) and the mark "exact";
+VERSION = "5"  # 5: + what facts are about (about), the mark "irregular"; 3: + the facts' sources (links) and the mark "exact";
 # 2: a text once per node; older ones are dropped and built again
 KINDS = ("fact", "source", "entity")
 
@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS docs (
     UNIQUE (node, text)
 );
 CREATE INDEX IF NOT EXISTS docs_type ON docs (kind, type);
+CREATE INDEX IF NOT EXISTS docs_entity ON docs (text) WHERE kind = 'entity';
 CREATE VIRTUAL TABLE IF NOT EXISTS texts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS links (fact TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (fact, source)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS links_source ON links (source);
@@ -63,6 +64,7 @@ CREATE INDEX IF NOT EXISTS about_fact ON about (fact);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _TABLES = ("pages", "entries", "pending", "docs", "texts", "links", "about", "meta")  # the first three: version 1's
+_MARKS = ("typed", "irregular")  # rows that mark the index (searchrows.Row)
 _PAIRS = {"link": ("links", "fact, source"), "about": ("about", "fact, entity")}  # rows of two IRIs: table, columns
 
 
@@ -161,16 +163,19 @@ class SearchIndex:
     @_locked
     def exact(self) -> bool:
         """Whether the index holds exactly what the current pages state (no write is under way or died
-        half-way, and every text is a plain string), so that a question can be answered from it alone."""
+        half-way, and every text is a plain string), so that facts-mentioning can be answered from it alone."""
         return self._exact()
 
-    def _exact(self) -> bool:
-        return self._marks() == {"exact"}
+    def _exact(self, links: bool = False) -> bool:
+        """:attr:`exact`; with ``links``, also that every graph's links are regular (searchrows._irregular,
+        a label a plain string): what connected-via-source needs."""
+        marks = self._marks()
+        return marks == {"exact"} if links else marks - {"irregular"} == {"exact"}
 
     def _marks(self) -> set[str]:
-        """Which of the marks "exact" and "typed" the index has (none, if it cannot be read)."""
+        """Which of the marks "exact", "typed" and "irregular" the index has (none, if it cannot be read)."""
         try:
-            return {key for (key,) in self.db.execute("SELECT key FROM meta WHERE key IN ('exact', 'typed')")}
+            return {key for (key,) in self.db.execute("SELECT key FROM meta WHERE key IN ('exact', 'typed', 'irregular')")}
         except sqlite3.Error:
             return set()
 
@@ -197,6 +202,7 @@ class SearchIndex:
         again if a write left it behind or ahead of the store (a writer only: a reader reads it as it is)."""
         if self.built:
             if self.read_only or self._marks():  # exact, or typed (never exact: nothing a rebuild would change)
+                # or irregular (the same)
                 return
             log.warning("%s: the search index was left unfinished by an interrupted write; building it again", store.path)
             self.db.execute("DELETE FROM meta WHERE key = 'version'")
@@ -249,7 +255,7 @@ class SearchIndex:
             self._prune(store, rows)
 
     def _prune(self, store: Any, rows: Iterable[Row]) -> None:
-        candidates = {(node, kind, text) for kind, node, _, text in rows if kind != "typed"}
+        candidates = {(node, kind, text) for kind, node, _, text in rows if kind not in _MARKS}
         gone: list[tuple[str, str]] = []
         gone_pairs: dict[str, list[tuple[str, str]]] = {kind: [] for kind in _PAIRS}
         for node, kind, text in candidates:
@@ -269,7 +275,7 @@ class SearchIndex:
             self.db.execute("DELETE FROM docs WHERE id IN (SELECT value FROM json_each(?))", (ids,))
 
     def _clear(self) -> None:
-        self.db.execute("DELETE FROM meta WHERE key IN ('exact', 'typed')")
+        self.db.execute("DELETE FROM meta WHERE key IN ('exact', 'typed', 'irregular')")
         self.db.execute("DELETE FROM docs")
         self.db.execute("DELETE FROM texts")
         self.db.execute("DELETE FROM links")
@@ -282,8 +288,8 @@ class SearchIndex:
         pairs: dict[str, dict[int, tuple[str, str]]] = {kind: {} for kind in _PAIRS}
         added = self._added
         for kind, node, word, text in rows:
-            if kind == "typed":
-                self._set_meta("typed", node)  # for good: the index answers no question on its own (see exact)
+            if kind in _MARKS:  # for good (until it is built again): typed, no question answered from the index
+                self._set_meta(kind, node)  # alone (see exact); irregular, not connected-via-source
                 continue
             key = _key(node, text, kind)
             if kind in pairs:
@@ -413,20 +419,24 @@ class SearchIndex:
         The index's entities and sources are the nodes typed eg:Entity and eg:Source (what the shapes ask of
         a relation's subject and object and of a fact's source)."""
         with self.lock:
-            self.db.execute("BEGIN")  # one snapshot, as facts_mentioning
             try:
-                if not self._exact():
-                    return None
-                rows: list[tuple[str, str, int]] = self.db.execute(_CONNECTED, (label,)).fetchall()
-            finally:
-                self.db.execute("COMMIT")
+                self.db.execute("BEGIN")  # one snapshot, as facts_mentioning
+                try:
+                    if not self._exact(links=True):
+                        return None
+                    rows: list[tuple[str, str, int]] = self.db.execute(_CONNECTED, (label,)).fetchall()
+                finally:
+                    self.db.execute("COMMIT")
+            except sqlite3.Error as e:  # the index unreadable: the question's SPARQL answers instead
+                log.warning("%s: the search index cannot answer connected-via-source (%s)", self.path, e)
+                return None
         return rows
 
 
 # connected-via-source: the entity's sources (through the facts of its relations), their facts, the other
 # entities those facts are about; each step materialised and distinct, as the .rq's steps
 _CONNECTED = """
-WITH e AS MATERIALIZED (SELECT DISTINCT node FROM docs WHERE kind = 'entity' AND type = '' AND text = ?1),
+WITH e AS MATERIALIZED (SELECT DISTINCT node FROM docs WHERE kind = 'entity' AND text = ?1),
      s AS MATERIALIZED (SELECT DISTINCT e.node AS e, l.source FROM e JOIN about a ON a.entity = e.node
                         JOIN links l ON l.fact = a.fact WHERE l.source != e.node),
      f AS MATERIALIZED (SELECT DISTINCT s.e, s.source, l.fact, a.entity AS o FROM s

@@ -25,9 +25,13 @@ _KIND_OF = {_EG + "Fact": "fact", _EG + "Source": "source", _EG + "Entity": "ent
 # the property whose value a kind's row is (a "link" row: a fact and the IRI of a source it is from)
 _TEXT_OF = {"fact": _TEXT, "source": _TITLE, "entity": _LABEL, "link": _FROM_SOURCE}
 _TEXTS = frozenset((_LABEL, _TITLE, _PREF, _TEXT))
+_NAMES = (_LABEL, _TITLE)  # what the question connected-via-source reads of a node besides its links
+_COUNTED = _TEXTS | _LINKS | {_FACT_TYPE, _RDF_TYPE}  # the properties the rows are made of (a type: of a kind)
 
 # kind, node IRI, fact type word, text (kind "link": "link", fact IRI, "", source IRI; kind "about": "about",
-# fact IRI, "", the IRI of the subject or object of a relation the fact supports)
+# fact IRI, "", the IRI of the subject or object of a relation the fact supports; kind "typed": a text or title
+# with a language tag or datatype, and kind "irregular": a graph whose links the rows do not follow, each with
+# the node concerned)
 Row = tuple[str, str, str, str]
 Spo = tuple[str, str, str, bool]  # subject, predicate, object value, whether the object is a literal
 
@@ -36,34 +40,45 @@ def page_rows(triples: Iterable[Spo]) -> list[Row]:
     """What one page graph puts in the index: its facts (text and type word, and the sources they are
     from), its sources (titles) and its entities (every label)."""
     kinds: dict[str, str] = {}
+    typed: set[str] = set()
+    odd: list[str] = []
     values: dict[tuple[str, str], list[str]] = {}
     for s, p, o, literal in triples:
         if p == _RDF_TYPE:
-            if o in _KIND_OF:
-                kinds[s] = _KIND_OF[o]
+            typed.add(s)
+            kind = _KIND_OF.get(o)
+            if kind is not None:
+                if kinds.setdefault(s, kind) != kind:
+                    odd.append(s)
         elif p in _TEXTS and literal or p == _FACT_TYPE or p in _LINKS and not literal:
             values.setdefault((s, p), []).append(o)
-    return _rows(kinds, values)
+        elif p in _NAMES or p in _LINKS:  # a label or title that is an IRI, a link to a literal
+            odd.append(s)
+    return _rows(kinds, values, typed, odd)
 
 
 def rows_of_mapping(triples: Iterable[tuple[str, str, Any]]) -> list[Row]:
     """page_rows of ``mapping``'s triples (an object is an IRI ``str`` or a ``Lit``); one pass, no tuples
     made for the triples that do not count (it runs in the ingest workers, for every page)."""
     kinds: dict[str, str] = {}
+    typed: set[str] = set()
+    odd: list[str] = []
     values: dict[tuple[str, str], list[str]] = {}
     for s, p, o in triples:
         if p == _RDF_TYPE:
+            typed.add(s)
             kind = _KIND_OF.get(o)
             if kind is not None:
-                kinds[s] = kind
+                if kinds.setdefault(s, kind) != kind:
+                    odd.append(s)
         elif p == _FACT_TYPE or p in _LINKS and isinstance(o, str):
             values.setdefault((s, p), []).append(o)
         elif p in _TEXTS and not isinstance(o, str):
             values.setdefault((s, p), []).append(o.value)
-    return _rows(kinds, values)
+    return _rows(kinds, values, typed, odd)
 
 
-def _rows(kinds: dict[str, str], values: dict[tuple[str, str], list[str]]) -> list[Row]:
+def _rows(kinds: dict[str, str], values: dict[tuple[str, str], list[str]], typed: set[str], odd: list[str]) -> list[Row]:
     rows: list[Row] = []
     for node, kind in kinds.items():
         if kind == "entity":
@@ -84,7 +99,32 @@ def _rows(kinds: dict[str, str], values: dict[tuple[str, str], list[str]]) -> li
             ends = [e for end in _ENDS for e in values.get((node, end), ())]
             about.update((fact, e) for fact in facts for e in ends)
     rows.extend(("about", fact, "", e) for fact, e in about)
+    irregular = odd[0] if odd else _irregular(kinds, values, typed)
+    if irregular is not None:
+        rows.append(("irregular", irregular, "", ""))
     return rows
+
+
+def _irregular(kinds: dict[str, str], values: dict[tuple[str, str], list[str]], typed: set[str]) -> str | None:
+    """A node of this graph whose links the index's rows would not follow as connected-via-source's SPARQL
+    does over the union of the graphs, or None (every page ingest maps is regular): a relation's facts
+    without both its ends (the ends may be in another graph), an end that is not an eg:Entity here, a source
+    link from a node not an eg:Fact or to one not an eg:Source here, a label or title on a node with no type
+    here.  (A relation with two subjects in two graphs breaks the contract's single value: validate reports it.)"""
+    subject, object_ = _ENDS
+    for (node, p), objects in values.items():
+        if p == _SUPPORTED_BY:
+            if (node, subject) not in values or (node, object_) not in values:
+                return node
+        elif p in _ENDS:
+            if any(kinds.get(e) != "entity" for e in objects):
+                return node
+        elif p == _FROM_SOURCE:
+            if kinds.get(node) != "fact" or any(kinds.get(s) != "source" for s in objects):
+                return node
+        elif p in _NAMES and node not in typed:
+            return node
+    return None
 
 
 def rows_of_quads(quads: Iterable[Any]) -> list[Row]:
@@ -92,18 +132,26 @@ def rows_of_quads(quads: Iterable[Any]) -> list[Row]:
     import pyoxigraph as ox
 
     typed: list[Any] = []
+    odd: list[Any] = []
 
     def spo() -> Iterable[Spo]:
         for q in quads:
             o, p = q.object, q.predicate.value
             literal = isinstance(o, ox.Literal)
             if literal and p in _TEXTS and p != _PREF and (o.language or o.datatype.value != _XSD_STRING):
-                typed.append(q)
+                (odd if p == _LABEL else typed).append(q)  # a label: connected-via-source only
+            elif isinstance(q.subject, ox.BlankNode) or isinstance(o, ox.BlankNode):
+                if p in _COUNTED and (p != _RDF_TYPE or o.value in _KIND_OF):  # the rows keep IRIs (a blank node's
+                    # id is not one): no question from the index alone
+                    typed.append(q)
+                continue
             yield q.subject.value, p, o.value, literal
 
     rows = page_rows(spo())
     if typed:  # the index keeps a text's string only: a question answered from it would drop the tag or type
         rows.append(("typed", typed[0].subject.value, "", ""))
+    if odd:
+        rows.append(("irregular", odd[0].subject.value, "", ""))
     return rows
 
 
