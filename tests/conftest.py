@@ -73,3 +73,42 @@ def _collect_cycles_on_the_main_thread():
     yield
     gc.collect()
 
+
+# --- stores of the search modules (test_search.py, test_index_answers.py) --------------------
+
+
+@pytest.fixture
+def collect_cycles_after_each_test():
+    """For a module whose in-process answers and servers' threads meet (``pytestmark = pytest.mark.usefixtures``):
+    collect the cycles an answer is left in (a failed write's traceback, …) after each test, on the main thread."""
+    yield
+    gc.collect()
+
+
+@pytest.fixture
+def sample_store(tmp_path) -> Path:
+    """A store of the sample pages (tests/pages), copied, so that a test may edit them and ingest again."""
+    import shutil
+
+    pages = tmp_path / "pages"
+    shutil.copytree(PAGES, pages)
+    path = tmp_path / "store"
+    result = invoke(CliRunner(), "ingest", str(pages), "--store", str(path), "-q")
+    assert "6 loaded" in result.stderr, result.output
+    return path
+
+
+@pytest.fixture(scope="module")
+def corpus_store(tmp_path_factory) -> Path:
+    """A store of 150 generated pages (seed 5) and the sample pages, once per module."""
+    import sys
+
+    sys.path.insert(0, str(HERE.parent / "benchmarks"))
+    from generate import generate
+
+    root = tmp_path_factory.mktemp("corpus")
+    generate(150, root / "pages", seed=5)
+    path = root / "store"
+    result = invoke(CliRunner(), "ingest", str(root / "pages"), str(PAGES), "--store", str(path), "-q")
+    assert result.exit_code in (0, 1), result.output
+    return path

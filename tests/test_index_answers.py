@@ -4,52 +4,28 @@ an index of the layout before."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import sys
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from conftest import HERE, PAGES, invoke
+from conftest import invoke
 from evidencegraph.store import Store
 
-sys.path.insert(0, str(HERE.parent / "benchmarks"))
-from generate import generate  # noqa: E402
 
 QUESTION = "connected-via-source"
 ID = "https://w3id.org/evidencegraph/id/"
 COLUMNS = ("entity", "other", "title", "facts")
 
 
-@pytest.fixture(autouse=True)
-def _collect_cycles_after_each_test():
-    yield
-    import gc
-
-    gc.collect()
-
-
-@pytest.fixture(scope="module")
-def corpus_store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("corpus")
-    generate(150, root / "pages", seed=5)
-    path = root / "store"
-    result = invoke(CliRunner(), "ingest", str(root / "pages"), str(PAGES), "--store", str(path), "-q")
-    assert result.exit_code in (0, 1), result.output
-    return path
+pytestmark = pytest.mark.usefixtures("collect_cycles_after_each_test")  # see conftest
 
 
 @pytest.fixture
-def store(tmp_path):
-    pages = tmp_path / "pages"
-    shutil.copytree(PAGES, pages)
-    path = tmp_path / "store"
-    result = invoke(CliRunner(), "ingest", str(pages), "--store", str(path), "-q")
-    assert "6 loaded" in result.stderr, result.output
-    return path
+def store(sample_store):
+    return sample_store
 
 
 def rows_of(results) -> list[tuple[str, ...]]:

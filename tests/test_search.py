@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -41,24 +40,12 @@ def texts(hits: list[dict]) -> list[str]:
     return [h["text"] for h in hits]
 
 
-@pytest.fixture(autouse=True)
-def _collect_cycles_after_each_test():
-    """This module's in-process answers and its servers' threads meet in one module: collect the cycles an
-    answer is left in (a failed write's traceback, …) after each test, on the main thread (see conftest)."""
-    yield
-    import gc
-
-    gc.collect()
+pytestmark = pytest.mark.usefixtures("collect_cycles_after_each_test")  # see conftest
 
 
 @pytest.fixture
-def store(tmp_path):
-    pages = tmp_path / "pages"
-    shutil.copytree(PAGES, pages)
-    path = tmp_path / "store"
-    result = invoke(CliRunner(), "ingest", str(pages), "--store", str(path), "-q")
-    assert "6 loaded" in result.stderr, result.output
-    return path
+def store(sample_store):
+    return sample_store
 
 
 def test_ingest_indexes_facts_sources_and_entities_with_pages_and_sources(store):
@@ -270,16 +257,6 @@ def test_interrupted_ingest_is_rolled_back_in_the_index_too(store, tmp_path):
 
 
 # --- facts-mentioning from the index agrees with its SPARQL ------------------------------
-
-
-@pytest.fixture(scope="module")
-def corpus_store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("corpus")
-    generate(150, root / "pages", seed=5)
-    path = root / "store"
-    result = invoke(CliRunner(), "ingest", str(root / "pages"), str(PAGES), "--store", str(path), "-q")
-    assert result.exit_code in (0, 1), result.output
-    return path
 
 
 def rows_of(results) -> list[tuple[str, ...]]:

@@ -65,6 +65,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _TABLES = ("pages", "entries", "pending", "docs", "texts", "links", "about", "meta")  # the first three: version 1's
 _MARKS = ("typed", "irregular")  # rows that mark the index (searchrows.Row)
+_MARK_KEYS = str(("exact", *_MARKS))  # the marks' keys in meta, as SQL: ('exact', 'typed', 'irregular')
 _PAIRS = {"link": ("links", "fact, source"), "about": ("about", "fact, entity")}  # rows of two IRIs: table, columns
 
 
@@ -175,7 +176,7 @@ class SearchIndex:
     def _marks(self) -> set[str]:
         """Which of the marks "exact", "typed" and "irregular" the index has (none, if it cannot be read)."""
         try:
-            return {key for (key,) in self.db.execute("SELECT key FROM meta WHERE key IN ('exact', 'typed', 'irregular')")}
+            return {key for (key,) in self.db.execute(f"SELECT key FROM meta WHERE key IN {_MARK_KEYS}")}
         except sqlite3.Error:
             return set()
 
@@ -201,8 +202,7 @@ class SearchIndex:
         """Build the index from the store if it has none yet (a store written before the index existed), or
         again if a write left it behind or ahead of the store (a writer only: a reader reads it as it is)."""
         if self.built:
-            if self.read_only or self._marks():  # exact, or typed (never exact: nothing a rebuild would change)
-                # or irregular (the same)
+            if self.read_only or self._marks():  # exact, or typed or irregular (what a rebuild would mark again)
                 return
             log.warning("%s: the search index was left unfinished by an interrupted write; building it again", store.path)
             self.db.execute("DELETE FROM meta WHERE key = 'version'")
@@ -275,7 +275,7 @@ class SearchIndex:
             self.db.execute("DELETE FROM docs WHERE id IN (SELECT value FROM json_each(?))", (ids,))
 
     def _clear(self) -> None:
-        self.db.execute("DELETE FROM meta WHERE key IN ('exact', 'typed', 'irregular')")
+        self.db.execute(f"DELETE FROM meta WHERE key IN {_MARK_KEYS}")
         self.db.execute("DELETE FROM docs")
         self.db.execute("DELETE FROM texts")
         self.db.execute("DELETE FROM links")
