@@ -157,3 +157,22 @@ def _invalid(iri: str) -> bool:
         return False
     except ValueError:
         return True
+
+
+def test_quads_made_from_the_workers_triples_are_the_pages_quads():
+    """The ingest workers send a page's N-Triples only; the writer's N-Quads made from them must parse, with
+    pyoxigraph, to the same triples in the page's graph, whatever the literals hold (" .", newlines, quotes)."""
+    import pyoxigraph as ox
+
+    from evidencegraph.mapping import Lit, STRING, nquad_lines, ntriple_lines, quads_of_triples
+
+    g = "https://example.org/page/a"
+    awkward = ['ends with a dot .', 'a " .\n" inside', 'line\r\nbreaks .\n', ' .', 'back\\slash .\\n', "é .\n ü"]
+    triples = [(f"https://example.org/s{i}", "https://example.org/p", Lit(text, STRING)) for i, text in enumerate(awkward)]
+    triples.append(("https://example.org/s0", "https://example.org/q", "https://example.org/o"))
+    plain = "".join(ntriple_lines(triples)).encode()
+    made = quads_of_triples(g, plain)
+    assert made == "".join(nquad_lines(g, triples)[0]).encode()
+    quads = list(ox.parse(made, format=ox.RdfFormat.N_QUADS))
+    assert {q.graph_name.value for q in quads} == {g} and len(quads) == len(triples)
+    assert sorted(q.object.value for q in quads if isinstance(q.object, ox.Literal)) == sorted(awkward)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from evidencegraph.errors import DataError, PageError
 from evidencegraph.formats import choose_rdf_format
 from evidencegraph.loaders import read_rdf
-from evidencegraph.mapping import nquad_lines, page_triples
+from evidencegraph.mapping import nquad_lines, ntriple_lines, page_triples, quads_of_triples
 from evidencegraph.page import parse_bytes
 from evidencegraph.pipeline import convert, validate_inputs, validate_page
 
@@ -75,7 +75,10 @@ def test_a_mutated_page_is_a_page_or_a_page_error(data, named):
         return
     graph, triples = page_triples(page)  # a page that parses also maps, validates and serialises
     validate_page(page, triples)
-    nquad_lines(graph, triples)
+    quads, plain = nquad_lines(graph, triples)
+    # the ingest workers send the N-Triples only; the writer's quads made from them are the page's quads
+    assert ntriple_lines(triples) == plain
+    assert quads_of_triples(graph, "".join(plain).encode()) == "".join(quads).encode()
     assert time.monotonic() - started < SECONDS
 
 

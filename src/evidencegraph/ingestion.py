@@ -77,12 +77,19 @@ class _Done:
     results: list[Result] = field(default_factory=list)
     conforms: bool = True
     conforms_strict: bool = True
-    quads: bytes = b""  # N-Quads of the page graph, UTF-8
-    triples: bytes = b""  # the same triples as N-Triples, for the default graph (the union)
+    triples: bytes = b""  # the page graph's triples as N-Triples (UTF-8), for the default graph (the union)
     count: int = 0
     times: dict[str, float] = field(default_factory=dict)
     checks: list[tuple[str, str, str]] = field(default_factory=list)  # values other pages could contradict
     rows: list[Any] = field(default_factory=list)  # the page's rows for the search index (search.py)
+
+    @property
+    def quads(self) -> bytes:
+        """N-Quads of the page graph, UTF-8: made from the triples where they are needed, not sent through
+        the pipe from the worker as well."""
+        from .mapping import quads_of_triples
+
+        return quads_of_triples(self.graph, self.triples)
 
 
 # The checksums of the store's current pages when the run began: a worker skips a file whose content
@@ -107,7 +114,7 @@ def _work(job: _Job, known: frozenset[str] | None = None) -> _Done:
     """
     from time import perf_counter
 
-    from .mapping import nquad_lines, page_triples
+    from .mapping import ntriple_lines, page_triples
     from .storecheck import values_to_check
 
     done = _Done(job.name, job.path, job.rdf)
@@ -146,9 +153,9 @@ def _work(job: _Job, known: frozenset[str] | None = None) -> _Done:
         done.results = report.results
         done.conforms, done.conforms_strict = report.conforms(), report.conforms(strict=True)
     t4 = perf_counter()
-    quad_lines, triple_lines = nquad_lines(g, triples)
-    done.quads, done.triples = "".join(quad_lines).encode("utf-8"), "".join(triple_lines).encode("utf-8")
-    done.count = len(quad_lines)
+    triple_lines = ntriple_lines(triples)
+    done.triples = "".join(triple_lines).encode("utf-8")
+    done.count = len(triple_lines)
     if job.index:
         from .searchrows import rows_of_mapping
 
@@ -253,8 +260,9 @@ def ingest(
     # N-Quads would then stay in memory for the whole run (a gigabyte at 10k pages)
     this_run: dict[str, tuple[str, float]] = {}
 
-    def revision(d: _Done) -> NewRevision:
-        return NewRevision(d.graph, d.checksum, Path(d.path).name, os.path.abspath(d.path), d.quads)
+    def revision(d: _Done, with_quads: bool = True) -> NewRevision:
+        """(The quads only for a revision kept as history alone: a current one's are the page graph.)"""
+        return NewRevision(d.graph, d.checksum, Path(d.path).name, os.path.abspath(d.path), d.quads if with_quads else b"")
 
     # The store is written in a thread of its own (pyoxigraph lets go of the GIL while it loads), so this
     # loop keeps taking pages from the workers, and the progress callback keeps counting them, during a
@@ -267,7 +275,8 @@ def ingest(
 
     def write(pages: list[_Done], replace: list[str]) -> None:
         t = perf_counter()
-        store.write_batch([(d.graph, d.quads, d.triples) for d in pages], replace, [revision(d) for d in pages],
+        store.write_batch([(d.graph, d.quads, d.triples) for d in pages], replace,
+                          [revision(d, with_quads=False) for d in pages],
                           rows={d.graph: d.rows for d in pages} if local else None)
         t2 = perf_counter()
         stages["load"] += t2 - t

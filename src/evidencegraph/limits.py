@@ -90,8 +90,18 @@ def read_file(path: str | Path, limit: str) -> bytes:
             raise OSError(errno.EINVAL, f"{kind}, not a regular file")
         if info.st_size > most:
             raise over("the file's size in bytes", info.st_size, limit)
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(most + 1)
+        with os.fdopen(fd, "rb", buffering=0, closefd=False) as fh:
+            # what fstat says, and one byte more to see a file that grew since: not ``most + 1`` at once,
+            # which allocates the whole limit (16 MiB a page, 2 GiB an RDF file) for every read
+            parts = [fh.read(min(info.st_size, most) + 1) or b""]
+            got = len(parts[0])
+            while got <= most:  # a file that grew, or a short read: on in bounded reads (FileIO.read(n)
+                more = fh.read(min(most + 1 - got, max(got, 1 << 16)))  # allocates n bytes first)
+                if not more:
+                    break
+                parts.append(more)
+                got += len(more)
+            data = parts[0] if len(parts) == 1 else b"".join(parts)
         if len(data) > most:
             raise over("the file's size in bytes", len(data), limit)
         return data

@@ -473,6 +473,26 @@ def nquad_lines(graph: str, triples: Iterable[Triple]) -> tuple[list[str], list[
     return quads, plain
 
 
+def ntriple_lines(triples: Iterable[Triple]) -> list[str]:
+    """The N-Triples lines of :func:`nquad_lines` alone (what an ingest worker sends)."""
+    plain: list[str] = []
+    seen: set[str] = set()
+    for s, p, o in triples:
+        line = f"<{s}> <{p}> {_nt_term(o)} .\n"
+        if line not in seen:
+            seen.add(line)
+            plain.append(line)
+    return plain
+
+
+def quads_of_triples(graph: str, triples: bytes) -> bytes:
+    """The N-Quads of a page graph from its N-Triples as :func:`nquad_lines` writes them (UTF-8): each line's
+    " .\\n" (only at line ends: a literal's newlines are escaped, an IRI has no space) becomes " <graph> .\\n".
+    The ingest workers send the triples only, and the store's writer makes the quads (half the bytes through
+    the pipe)."""
+    return triples.replace(b" .\n", f" <{graph}> .\n".encode("utf-8"))
+
+
 def to_oxigraph(graph: str, triples: Iterable[Triple]) -> "list[pyoxigraph.Quad]":
     """pyoxigraph quads of one page graph."""
     import pyoxigraph as ox
