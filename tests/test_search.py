@@ -520,3 +520,20 @@ def test_an_ingest_in_small_batches_leaves_the_index_a_rebuild_would_make(tmp_pa
         st.search_index()
     assert _index_tables(path) == after_ingest
 
+
+
+def test_facts_mentioning_with_an_index_that_cannot_be_opened_is_answered_by_its_sparql(store):
+    """An index that cannot be opened (here a folder where its file should be) gives no answer and binds no
+    facts: the question's own SPARQL answers, with its rows, instead of an error."""
+    from evidencegraph.queries import question, run_question
+
+    q = question("facts-mentioning")
+    subs = q.bind({"type": "claim", "word": "belgium"})
+    expected = answers_agree(store, "claim", "belgium")
+    assert expected
+    for name in list(store.iterdir()):
+        if name.name.startswith("search.sqlite"):
+            name.unlink()
+    (store / "search.sqlite").mkdir()
+    with Store(store, read_only=True) as opened:
+        assert sorted(set(rows_of(run_question(opened, q.name, q.sparql, subs)))) == expected
