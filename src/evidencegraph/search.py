@@ -27,6 +27,7 @@ import json
 import re
 import sqlite3
 import threading
+import uuid
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,8 @@ class SearchIndex:
         # are passed over before SQLite sees them (one writer at a time: the store's lock sees to that)
         self._added: set[int] = set()
         self.db = self._connect()
+        self._ops: _Ops | None = None  # what the transaction under way changes in docs (for the ranker)
+        self.ranker = self._open_ranker()
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -146,7 +149,76 @@ class SearchIndex:
     def store(self) -> Any:
         return self._store() if self._store is not None else None
 
+    def _open_ranker(self) -> Any:
+        """The tantivy ranking beside the index (ranker.py), or None: FTS5 ranks (tantivy not installed, a
+        reader of a store without one, a folder it cannot write)."""
+        from . import ranker
+
+        if not ranker.available():
+            return None
+        try:
+            return ranker.Ranker(self.path.parent, self.read_only)
+        except (OSError, ValueError) as e:
+            log.debug("%s: no ranking index (%s); FTS5 ranks", self.path, e)
+            return None
+
+    def _generation(self) -> str | None:
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'ranked'").fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row else None
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[None]:
+        """One write transaction; once committed, the ranker is given its changes to docs (ranker.py)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        self._ops = _Ops(self._generation())
+        try:
+            yield
+        except BaseException:
+            self._ops = None
+            self.db.execute("ROLLBACK")
+            raise
+        ops, self._ops = self._ops, None
+        if ops.changed:
+            self._set_meta("ranked", ops.generation)
+        self.db.execute("COMMIT")
+        if ops.changed:
+            self._follow(ops)
+
+    def _follow(self, ops: "_Ops") -> None:
+        """The ranker given a committed transaction's changes (all the rows again if it did not follow the
+        generation before it).  A failure leaves it stale: FTS5 ranks, and the next writer builds it again."""
+        ranker = self.ranker
+        if ranker is None or self.read_only:
+            return
+        try:
+            if not ops.clear and ops.before is not None and ranker.generation == ops.before:
+                added = self.db.execute("SELECT id, kind, type, text FROM docs WHERE id > ?", (ops.top,)) if (
+                    ops.top is not None) else ()
+                ranker.apply(ops.generation, False, ops.deleted, added)
+            else:
+                ranker.rebuild(ops.generation, self.db.execute("SELECT id, kind, type, text FROM docs"))
+        except (OSError, ValueError, sqlite3.Error) as e:
+            log.warning("%s: the ranking index cannot follow the search index (%s); search ranks with FTS5", self.path, e)
+
+    def _rank_again(self) -> None:
+        """A writer whose ranker does not follow the index (none yet, an older store, a write that died):
+        built again from the index's rows."""
+        if self.ranker is None or self.read_only:
+            return
+        generation = self._generation()
+        if generation is not None and self.ranker.generation == generation:
+            return
+        log.info("%s: building the ranking index", self.path)
+        with self._tx():
+            assert self._ops is not None
+            self._ops.clear = True  # a new generation, and the whole table again (see _follow)
+
     def close(self) -> None:
+        if self.ranker is not None:
+            self.ranker.close()
         self.db.close()
 
     # --- writing ----------------------------------------------------------------------------
@@ -203,6 +275,7 @@ class SearchIndex:
         again if a write left it behind or ahead of the store (a writer only: a reader reads it as it is)."""
         if self.built:
             if self.read_only or self._marks():  # exact, or typed or irregular (what a rebuild would mark again)
+                self._rank_again()
                 return
             log.warning("%s: the search index was left unfinished by an interrupted write; building it again", store.path)
             self.db.execute("DELETE FROM meta WHERE key = 'version'")
@@ -210,8 +283,10 @@ class SearchIndex:
             self.db.close()
             self.read_only = False
             self.db = self._connect()
-        self.db.execute("BEGIN IMMEDIATE")  # another process building it at the same time: one of them does
-        try:
+            if self.ranker is not None:
+                self.ranker.close()
+            self.ranker = self._open_ranker()
+        with self._tx():  # BEGIN IMMEDIATE: another process building it at the same time: one of them does
             if self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() is None:
                 graphs = [g.value for g in store.db.named_graphs()]
                 if graphs:
@@ -220,10 +295,7 @@ class SearchIndex:
                 self._insert_from(store, graphs)
                 self._set_meta("version", VERSION)
                 self._set_meta("exact", "1")
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+        self._rank_again()  # (another process built it: this one's ranker may not follow)
 
     @_locked
     def rebuild(self, store: Any) -> None:
@@ -235,7 +307,7 @@ class SearchIndex:
     def add(self, pages: Iterable[Sequence[Row]]) -> None:
         """Before the store is written: the texts of these pages that the index does not have yet."""
         try:
-            with _tx(self.db):
+            with self._tx():
                 self._insert(row for rows in pages for row in rows)
         except BaseException:
             self._added.clear()  # not sure any more which texts are there
@@ -245,13 +317,13 @@ class SearchIndex:
     def reindex(self, store: Any, pages: Sequence[str]) -> None:
         """These pages' texts from the store (after a write that only added to them and went round the
         Store's methods, e.g. a Graph Store POST; a write that takes away prunes, or rebuilds)."""
-        with _tx(self.db):
+        with self._tx():
             self._insert_from(store, [g for g in pages if store.has_graph(g)])
 
     @_locked
     def prune(self, store: Any, rows: Iterable[Row]) -> None:
         """After pages were replaced or removed: those of their texts that no current page states."""
-        with _tx(self.db):
+        with self._tx():
             self._prune(store, rows)
 
     def _prune(self, store: Any, rows: Iterable[Row]) -> None:
@@ -273,6 +345,8 @@ class SearchIndex:
                 "AND d.text = json_extract(j.value, '$[1]')", (_json(gone),))])
             self.db.execute("DELETE FROM texts WHERE rowid IN (SELECT value FROM json_each(?))", (ids,))
             self.db.execute("DELETE FROM docs WHERE id IN (SELECT value FROM json_each(?))", (ids,))
+            if self._ops is not None:
+                self._ops.deleted.extend(json.loads(ids))
 
     def _clear(self) -> None:
         self.db.execute(f"DELETE FROM meta WHERE key IN {_MARK_KEYS}")
@@ -281,6 +355,8 @@ class SearchIndex:
         self.db.execute("DELETE FROM links")
         self.db.execute("DELETE FROM about")
         self._added.clear()
+        if self._ops is not None:
+            self._ops.clear = True
 
     def _insert(self, rows: Iterable[Row]) -> None:
         """Texts the index does not have yet: one statement for the lot, whatever their number."""
@@ -306,6 +382,8 @@ class SearchIndex:
         if not texts:
             return
         top = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM docs").fetchone()[0]
+        if self._ops is not None and self._ops.top is None:
+            self._ops.top = top  # the ranker is given the rows after it (ids grow within a transaction)
         self.db.execute(
             "INSERT OR IGNORE INTO docs (node, kind, type, text, ltext) SELECT json_extract(value, '$[0]'), "
             "json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), "
@@ -349,21 +427,64 @@ class SearchIndex:
         store = self.store
         try:
             with self.lock:
+                ranked = self._ranked(text, query, "fact" if type else kind, type)
                 while len(best) < limit:
-                    found = self.db.execute(sql, [*args, batch, offset]).fetchall()
+                    found = ranked(batch, offset) if ranked is not None else None
+                    if found is None:
+                        if ranked is not None:  # the ranker failed (a damaged file): FTS5 from the start
+                            ranked, best, batch, offset = None, {}, max(4 * limit, 64), 0
+                        found = self.db.execute(sql, [*args, batch, offset]).fetchall()
                     ids = [rowid for rowid, _ in found]
                     docs = {row[0]: row[1:] for row in self.db.execute(
                         f"SELECT id, node, kind, text FROM docs WHERE id IN ({','.join('?' * len(ids))})", ids)}
+                    if ranked is not None:  # tantivy's hits that FTS5 matches too (the one word list: see _ranked)
+                        matched = {i for (i,) in self.db.execute(
+                            f"SELECT rowid FROM texts WHERE texts MATCH ? AND rowid IN ({','.join('?' * len(ids))})",
+                            [query, *ids])}
+                        found = [(rowid, score) for rowid, score in found if rowid in matched and rowid in docs]
+                        if kind and type:
+                            found = [(rowid, score) for rowid, score in found if docs[rowid][1] == kind]
                     for rowid, score in found:
-                        node, kind, txt = docs[rowid]
-                        if node not in best and (store is None or stated(store, node, kind, txt)):
+                        node, of_kind, txt = docs[rowid]
+                        if node not in best and (store is None or stated(store, node, of_kind, txt)):
                             best[node] = (rowid, score)
-                    if len(found) < batch:
+                    if len(ids) < batch:
                         break
                     offset, batch = offset + batch, batch * 4
                 return [self._hit(node, rowid, score, query) for node, (rowid, score) in list(best.items())[:limit]]
         except sqlite3.OperationalError as e:
             raise UsageError(f"cannot search for {text!r} ({e})") from None
+
+    def _ranked(self, text: str, query: str, kind: str | None,
+                type: str | None) -> Callable[[int, int], list[tuple[int, float]] | None] | None:
+        """The best rows from the ranker (ranker.py), as the FTS5 statement gives them (id, score: lower is
+        better, best first), or None: FTS5 ranks.  Only while the ranker follows the index, for words without
+        a prefix, and when it matches as many rows as FTS5 does (its tokens are FTS5's: every hit is checked
+        against FTS5 too; the count catches a text whose words the two read differently)."""
+        ranker = self.ranker
+        words = _WORD.findall(text)
+        if ranker is None or any(w.endswith("*") for w in words):
+            return None
+        try:
+            if not ranker.current(self._generation()):
+                return None
+            q = ranker.query(words, kind, type)
+            if q is None or ranker.count(words) != self.db.execute(
+                    "SELECT count(*) FROM texts WHERE texts MATCH ?", (query,)).fetchone()[0]:
+                return None
+        except (OSError, ValueError) as e:
+            log.warning("%s: the ranking index cannot be read (%s); search ranks with FTS5", self.path, e)
+            return None
+
+        def fetch(limit: int, offset: int) -> list[tuple[int, float]] | None:
+            try:
+                rows = ranker.top(q, limit, offset)
+            except (OSError, ValueError) as e:
+                log.warning("%s: the ranking index cannot be read (%s); search ranks with FTS5", self.path, e)
+                return None
+            return sorted(((i, -score) for i, score in rows), key=lambda r: (r[1], r[0]))
+
+        return fetch
 
     def _hit(self, node: str, rowid: int, score: float, query: str) -> Hit:
         import pyoxigraph as ox
@@ -507,15 +628,20 @@ def _node(iri: str) -> Any:
     return ox.NamedNode(iri)
 
 
-class _tx:
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
+@dataclass
+class _Ops:
+    """What one write transaction changed in docs, for the ranker: it held ``before``'s rows; all cleared,
+    these ids deleted, the rows after ``top`` added; ``generation``, the one it holds after them."""
 
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+    before: str | None
+    clear: bool = False
+    deleted: list[int] = field(default_factory=list)
+    top: int | None = None
+    generation: str = field(default_factory=lambda: uuid.uuid4().hex)
 
-    def __exit__(self, kind: object, *rest: object) -> None:
-        self.db.execute("ROLLBACK" if kind else "COMMIT")
+    @property
+    def changed(self) -> bool:
+        return self.clear or bool(self.deleted) or self.top is not None
 
 
 def index_of(store: Any) -> SearchIndex:
