@@ -23,6 +23,7 @@ store builds this index again.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -39,11 +40,7 @@ _TOKENIZER = "fold"
 
 
 def available() -> bool:
-    try:
-        import tantivy  # noqa: F401  # (whether it is there)
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("tantivy") is not None
 
 
 def _schema() -> Any:
