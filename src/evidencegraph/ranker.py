@@ -23,7 +23,7 @@ store builds this index again.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
 import shutil
@@ -40,7 +40,12 @@ _TOKENIZER = "fold"
 
 
 def available() -> bool:
-    return importlib.util.find_spec("tantivy") is not None
+    """Whether tantivy imports (not only whether it is installed: a build that cannot load counts as absent)."""
+    try:
+        importlib.import_module("tantivy")
+    except ImportError:
+        return False
+    return True
 
 
 def _schema() -> Any:
