@@ -204,3 +204,28 @@ def test_graphs_without_a_checksum_on_a_remote_store(runner, tmp_path):
         result = invoke(runner, "remove", "http://example.org/graph/1", "--store", url, env=env)
         assert result.exit_code == 0 and "1 removed" in result.stderr, result.output
         assert invoke(runner, "query", 'ASK { GRAPH ?g { ?s ?p "x" } }', "--store", url, env=env).stdout == "false\n"
+
+
+def test_an_installation_without_its_shipped_files(tmp_path):
+    # the package copied somewhere without the ontology and shapes beside it (a broken install, a copy
+    # of src/ alone): one clear error naming what is missing, before any page is read, not one
+    # "please report it" per page
+    import shutil
+
+    import evidencegraph
+
+    copy = tmp_path / "copy"
+    shutil.copytree(Path(evidencegraph.__file__).parent, copy / "evidencegraph",
+                    ignore=shutil.ignore_patterns("_data", "__pycache__"))
+    env = {**os.environ, "PYTHONPATH": str(copy)}
+    for args in (["ingest", SAMPLE, "--store", tmp_path / "store"], ["convert", SAMPLE], ["validate", SAMPLE]):
+        result = subprocess.run([sys.executable, "-m", "evidencegraph", *map(str, args)], capture_output=True,
+                                text=True, timeout=120, cwd=tmp_path, env=env)
+        assert result.returncode == 1, result.stderr
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith("Error: this installation of evidencegraph is missing its shipped files: "), lines
+        assert str(tmp_path / "shapes" / "evidencegraph.ttl") in lines[0]  # where a checkout keeps them
+        assert "reinstall it" in lines[0]
+        assert "please report" not in lines[0] and "Traceback" not in result.stderr
+    assert not (tmp_path / "store").exists()  # nothing half made

@@ -210,6 +210,12 @@ def load_user_shapes(files: tuple[str, ...], only: bool, validate: bool = True, 
 def cli(verbose: int) -> None:
     """Relation pages to linked data: parse, validate, store, query, export."""
     setup_logging(verbose)
+    from .resources import require_files
+
+    try:
+        require_files()
+    except EvidenceGraphError as e:
+        raise click.ClickException(str(e)) from None
 
 
 @cli.command()

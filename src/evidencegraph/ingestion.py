@@ -228,9 +228,11 @@ def ingest(
     import multiprocessing
     from time import perf_counter
 
+    from .resources import require_files
     from .revisions import NewRevision
     from .storecheck import Checker
 
+    require_files()  # (a copy without its shapes would fail every page alone)
     start = perf_counter()
     paths = list(paths)
     if subject and not object or object and not subject:

@@ -39,6 +39,24 @@ def queries_dir() -> Path:
     return _HERE / "queries"
 
 
+def missing_files() -> list[Path]:
+    """The shipped files this installation lacks (a package copied without its data, a broken install)."""
+    return [p for p in (ontology_path(), context_path(), shapes_path(), queries_dir()) if not p.exists()]
+
+
+def require_files() -> None:
+    """Raise one clear error when shipped files are missing, before any input is read (else every page
+    would fail on its own with a FileNotFoundError)."""
+    missing = missing_files()
+    if missing:
+        from .errors import EvidenceGraphError
+
+        raise EvidenceGraphError(
+            "this installation of evidencegraph is missing its shipped files: "
+            + ", ".join(map(str, missing))
+            + "; reinstall it (pip install evidencegraph, or pip install -e . in a checkout of the project)")
+
+
 @lru_cache(maxsize=1)
 def context() -> dict[str, Any]:
     """The JSON-LD context (the object under ``@context``)."""
