@@ -153,3 +153,50 @@ def test_a_reader_sees_another_writers_texts_ranked(sample_store, tmp_path):
     store = Store(sample_store, read_only=True)
     assert "Quuxland" in [h.text for h in store.search_index().search("quuxland")]
     store.close()
+
+
+
+def garbled_ranking(folder: Path) -> None:
+    """A ranking of 2,000 texts whose positions file has random bytes in it: with tantivy 0.25-0.27, opening
+    it panics (pyo3's PanicException, a BaseException: no ``except Exception`` catches it)."""
+    import random
+
+    r = ranker.Ranker(folder, False)
+    r.rebuild("g", [(i, "fact", "claim", f"policy trade word{i} security") for i in range(2000)])
+    r.close()
+    rng = random.Random(1)
+    for f in (folder / ranker.FOLDER).iterdir():
+        if f.suffix == ".pos":
+            data = bytearray(f.read_bytes())
+            for _ in range(len(data) // 20):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            f.write_bytes(bytes(data))
+
+
+def test_a_ranking_that_makes_tantivy_panic_is_an_error_search_can_handle(tmp_path):
+    garbled_ranking(tmp_path)
+    with pytest.raises(ValueError):
+        ranker.Ranker(tmp_path, True)  # a reader: FTS5 ranks (search.py)
+    r = ranker.Ranker(tmp_path, False)  # a writer: an empty one, for its owner to build again
+    assert r.generation is None and r.count(["policy"]) == 0
+    r.close()
+
+
+def test_search_answers_and_a_writer_ranks_again_when_tantivy_panics(sample_store, tmp_path):
+    generation = Store(sample_store, read_only=True)
+    current = generation.search_index()._generation()
+    generation.close()
+    garbled_ranking(tmp_path)
+    shutil.rmtree(sample_store / ranker.FOLDER)
+    shutil.copytree(tmp_path / ranker.FOLDER, sample_store / ranker.FOLDER)
+    (sample_store / ranker.FOLDER / "generation").write_text(json.dumps({"format": ranker.FORMAT, "generation": current}))
+    reader = Store(sample_store, read_only=True)
+    assert reader.search_index().ranker is None
+    assert [h.node for h in reader.search_index().search("belgium", limit=50)]  # FTS5 answers
+    reader.close()
+    result = invoke(CliRunner(), "search", "belgium", "--store", str(sample_store), "-f", "json")
+    assert result.exit_code == 0 and json.loads(result.stdout), result.output
+    store = Store(sample_store)
+    index = store.search_index()
+    assert used(index, "belgium") and same_hits(index, "belgium")
+    store.close()

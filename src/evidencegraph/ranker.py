@@ -23,12 +23,13 @@ store builds this index again.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from .guard import LazyLog
 
@@ -46,6 +47,19 @@ def available() -> bool:
     except ImportError:
         return False
     return True
+
+
+@contextlib.contextmanager
+def _no_panic() -> Iterator[None]:
+    """A panic inside tantivy (a damaged segment can trip one of its assertions) as the ValueError its other
+    failures are: pyo3 raises it as ``PanicException``, a BaseException that no ``except Exception`` catches
+    (it cannot be imported: it is matched by name)."""
+    try:
+        yield
+    except BaseException as e:
+        if type(e).__name__ == "PanicException":
+            raise ValueError(f"tantivy failed: {e}") from None
+        raise
 
 
 def _schema() -> Any:
@@ -91,7 +105,8 @@ class Ranker:
             self.index = tantivy.Index(self.schema, path=str(self.path))
         else:
             try:
-                self.index = tantivy.Index.open(str(self.path))
+                with _no_panic():
+                    self.index = tantivy.Index.open(str(self.path))
             except ValueError:
                 if read_only:
                     raise
@@ -100,7 +115,8 @@ class Ranker:
                 self.index = tantivy.Index(self.schema, path=str(self.path))
         self.index.register_tokenizer(_TOKENIZER, self.analyzer)
         self.loaded = self._stamp().get("generation")  # what the searcher below sees
-        self.searcher = self.index.searcher()
+        with _no_panic():
+            self.searcher = self.index.searcher()
 
     # --- the generation ---------------------------------------------------------------------
 
@@ -127,8 +143,9 @@ class Ranker:
         if generation is None or self.generation != generation:
             return False
         if self.loaded != generation:  # committed by another process (or by this one) since the searcher was made
-            self.index.reload()
-            self.searcher = self.index.searcher()
+            with _no_panic():
+                self.index.reload()
+                self.searcher = self.index.searcher()
             self.loaded = generation
         return True
 
@@ -147,14 +164,15 @@ class Ranker:
         import tantivy
 
         self._set_generation(None)  # from here until the commit, this index follows no generation
-        w = self._w()
-        if clear:
-            w.delete_all_documents()
-        for i in deleted:
-            w.delete_documents_by_term("id", i)
-        for id_, kind, type_, text in added:
-            w.add_document(tantivy.Document(id=id_, kind=kind, type=type_ or "", text=text))
-        w.commit()
+        with _no_panic():
+            w = self._w()
+            if clear:
+                w.delete_all_documents()
+            for i in deleted:
+                w.delete_documents_by_term("id", i)
+            for id_, kind, type_, text in added:
+                w.add_document(tantivy.Document(id=id_, kind=kind, type=type_ or "", text=text))
+            w.commit()
         self._set_generation(generation)
 
     def rebuild(self, generation: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -164,7 +182,8 @@ class Ranker:
     def close(self) -> None:
         if self._writer is not None:
             try:
-                self._writer.wait_merging_threads()
+                with _no_panic():
+                    self._writer.wait_merging_threads()
             except (ValueError, OSError) as e:  # a merge that failed: the segments it read are still there
                 log.debug("%s: %s", self.path, e)
             self._writer = None
@@ -194,11 +213,13 @@ class Ranker:
         q = self.query(words, None, None)
         if q is None:
             return None
-        result = self.searcher.search(q, 1, count=True)  # (a limit of 0: tantivy refuses it)
+        with _no_panic():
+            result = self.searcher.search(q, 1, count=True)  # (a limit of 0: tantivy refuses it)
         return int(result.count)  # type: ignore[attr-defined]  # (the stubs lack it)
 
     def top(self, q: Any, limit: int, offset: int = 0) -> list[tuple[int, float]]:
         """The ``limit`` best rows (id, score: higher is better) after the first ``offset``."""
-        hits = self.searcher.search(q, limit, count=False, offset=offset).hits
-        ids = self.searcher.fast_field_values("id", [address for _, address in hits])
+        with _no_panic():
+            hits = self.searcher.search(q, limit, count=False, offset=offset).hits
+            ids = self.searcher.fast_field_values("id", [address for _, address in hits])
         return [(int(i), float(score)) for (score, _), i in zip(hits, ids) if i is not None]
