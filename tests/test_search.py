@@ -537,3 +537,26 @@ def test_facts_mentioning_with_an_index_that_cannot_be_opened_is_answered_by_its
     (store / "search.sqlite").mkdir()
     with Store(store, read_only=True) as opened:
         assert sorted(set(rows_of(run_question(opened, q.name, q.sparql, subs)))) == expected
+
+
+def test_threads_opening_the_index_at_once_share_one(store):
+    # the server's threads each ask the store for its index on their first search: one is opened (and built
+    # again, when it must be, once), not one per thread with the others left open
+    import threading
+
+    for read_only in (True, False):
+        opened = Store(store, read_only=read_only)
+        start = threading.Barrier(8)
+        got: list[object] = []
+
+        def first_search() -> None:
+            start.wait()
+            got.append(opened.search_index())
+
+        threads = [threading.Thread(target=first_search) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(got) == 8 and len({id(i) for i in got}) == 1, read_only
+        opened.close()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+from _thread import allocate_lock  # (threading's Lock without importing threading on the way to a first row)
 from collections import namedtuple
 from pathlib import Path
 TYPE_CHECKING = False  # (typing is not imported at run time: `query` starts faster without it)
@@ -42,6 +43,7 @@ if TYPE_CHECKING:  # imported where used: a query needs neither the history nor 
     from .search import SearchIndex
     from .searchrows import Row
 
+_OPENING = allocate_lock()  # opening a store's search index (search_index)
 log = LazyLog(__name__)
 
 MARKER = "evidencegraph-store.json"
@@ -274,12 +276,17 @@ class Store(FigureBook):
 
     def search_index(self) -> SearchIndex:
         """The full-text index beside the store (search.py), built on first use."""
-        if self._search is None:
-            from .search import SearchIndex
+        index = self._search
+        if index is None:
+            with _OPENING:  # (the server's threads may all ask at once: one index, built again at most once)
+                index = self._search
+                if index is None:
+                    from .search import SearchIndex
 
-            self._search = SearchIndex(self.path, self.read_only, self)
-            self._search.ensure(self)
-        return self._search
+                    index = SearchIndex(self.path, self.read_only, self)
+                    index.ensure(self)
+                    self._search = index
+        return index
 
     def archive_revision(self, revision: NewRevision) -> None:
         """Keep a revision that is not current (an older file of a page) as history only."""
