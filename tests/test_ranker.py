@@ -121,12 +121,20 @@ def test_a_missing_or_damaged_ranking_is_built_again_by_a_writer_and_never_break
                 f.write_bytes(b"\x00garbage{")
     else:
         (folder / "generation").write_text(json.dumps({"format": "0", "generation": "x"}))
-    reader = Store(sample_store, read_only=True)
+    searched_then_ranked_again(sample_store)
+
+
+def searched_then_ranked_again(store_dir: Path, reader_ranks: bool = True) -> None:
+    """A reader and the command line find "belgium" (FTS5 ranks, or a ranking it could open when
+    ``reader_ranks``), and then a writer ranks with tantivy again, as FTS5 would."""
+    reader = Store(store_dir, read_only=True)
+    if not reader_ranks:
+        assert reader.search_index().ranker is None
     assert [h.node for h in reader.search_index().search("belgium", limit=50)]
     reader.close()
-    result = invoke(CliRunner(), "search", "belgium", "--store", str(sample_store), "-f", "json")
+    result = invoke(CliRunner(), "search", "belgium", "--store", str(store_dir), "-f", "json")
     assert result.exit_code == 0 and json.loads(result.stdout), result.output
-    store = Store(sample_store)
+    store = Store(store_dir)
     index = store.search_index()
     assert used(index, "belgium") and same_hits(index, "belgium")
     store.close()
@@ -190,13 +198,4 @@ def test_search_answers_and_a_writer_ranks_again_when_tantivy_panics(sample_stor
     shutil.rmtree(sample_store / ranker.FOLDER)
     shutil.copytree(tmp_path / ranker.FOLDER, sample_store / ranker.FOLDER)
     (sample_store / ranker.FOLDER / "generation").write_text(json.dumps({"format": ranker.FORMAT, "generation": current}))
-    reader = Store(sample_store, read_only=True)
-    assert reader.search_index().ranker is None
-    assert [h.node for h in reader.search_index().search("belgium", limit=50)]  # FTS5 answers
-    reader.close()
-    result = invoke(CliRunner(), "search", "belgium", "--store", str(sample_store), "-f", "json")
-    assert result.exit_code == 0 and json.loads(result.stdout), result.output
-    store = Store(sample_store)
-    index = store.search_index()
-    assert used(index, "belgium") and same_hits(index, "belgium")
-    store.close()
+    searched_then_ranked_again(sample_store, reader_ranks=False)  # the reader: FTS5 ranks
