@@ -229,3 +229,29 @@ def test_an_installation_without_its_shipped_files(tmp_path):
         assert "reinstall it" in lines[0]
         assert "please report" not in lines[0] and "Traceback" not in result.stderr
     assert not (tmp_path / "store").exists()  # nothing half made
+    # the Python API: one EvidenceGraphError naming the files, from each entry point
+    script = f"""
+import io, sys
+from pathlib import Path
+from evidencegraph.errors import EvidenceGraphError
+from evidencegraph.formats import RDF_FORMATS
+from evidencegraph.ingestion import ingest
+from evidencegraph.pipeline import convert, validate_inputs
+from evidencegraph.store import Store
+page = {str(SAMPLE)!r}
+calls = [lambda: ingest([page], Store(Path({str(tmp_path / "api-store")!r}), create=True)),
+         lambda: convert([page], RDF_FORMATS["turtle"], io.BytesIO()), lambda: validate_inputs([page])]
+for call in calls:
+    try:
+        call()
+    except EvidenceGraphError as e:
+        print(str(e).startswith("this installation of evidencegraph is missing its shipped files"))
+    else:
+        print("no error")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            cwd=tmp_path, env=env)
+    assert result.stdout.split() == ["True"] * 3, result.stdout + result.stderr
+    help_ = subprocess.run([sys.executable, "-m", "evidencegraph", "ingest", "--help"], capture_output=True,
+                           text=True, timeout=120, cwd=tmp_path, env=env)
+    assert help_.returncode == 0 and "Usage:" in help_.stdout, help_.stderr  # help needs none of them

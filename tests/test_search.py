@@ -539,12 +539,24 @@ def test_facts_mentioning_with_an_index_that_cannot_be_opened_is_answered_by_its
         assert sorted(set(rows_of(run_question(opened, q.name, q.sparql, subs)))) == expected
 
 
-def test_threads_opening_the_index_at_once_share_one(store):
+def test_threads_opening_the_index_at_once_share_one(store, monkeypatch):
     # the server's threads each ask the store for its index on their first search: one is opened (and built
     # again, when it must be, once), not one per thread with the others left open
     import threading
 
+    from evidencegraph.search import SearchIndex
+
+    ensured: list[object] = []
+    ensure = SearchIndex.ensure
+
+    def slow_ensure(self: SearchIndex, *args: object) -> None:
+        ensured.append(self)
+        time.sleep(0.05)  # (opening takes a while: long enough for the others to ask meanwhile)
+        ensure(self, *args)
+
+    monkeypatch.setattr(SearchIndex, "ensure", slow_ensure)
     for read_only in (True, False):
+        ensured.clear()
         opened = Store(store, read_only=read_only)
         start = threading.Barrier(8)
         got: list[object] = []
@@ -558,5 +570,6 @@ def test_threads_opening_the_index_at_once_share_one(store):
             t.start()
         for t in threads:
             t.join()
-        assert len(got) == 8 and len({id(i) for i in got}) == 1, read_only
+        assert len(got) == 8 and len({id(i) for i in got}) == 1 and got[0] is ensured[0], read_only
+        assert len(ensured) == 1, read_only  # opened and checked once
         opened.close()

@@ -213,7 +213,8 @@ def cli(verbose: int) -> None:
     from .resources import require_files
 
     try:
-        require_files()
+        if not {"-h", "--help"} & set(sys.argv[1:]):  # (a command's help needs none of them)
+            require_files()
     except EvidenceGraphError as e:
         raise click.ClickException(str(e)) from None
 

@@ -264,8 +264,10 @@ def convert(
     deterministic: quads sorted, no blank nodes, no timestamps.
     """
     from .mapping import to_oxigraph
+    from .resources import require_files
     from .writers import write_quads
 
+    require_files()  # (a copy without its shapes would fail every page alone)
     if subject and not object or object and not subject:
         raise UsageError("give both --subject and --object, or neither")
     outcome = Outcome()
@@ -305,7 +307,9 @@ def validate_inputs(
     """
     from .formats import choose_rdf_format
     from .loaders import read_rdf, read_rdf_file
+    from .resources import require_files
 
+    require_files()
     outcome = Outcome()
     pages: list[PageFile] = []
     for raw in paths:

@@ -164,15 +164,19 @@ class Ranker:
         import tantivy
 
         self._set_generation(None)  # from here until the commit, this index follows no generation
-        with _no_panic():
-            w = self._w()
-            if clear:
-                w.delete_all_documents()
-            for i in deleted:
-                w.delete_documents_by_term("id", i)
-            for id_, kind, type_, text in added:
-                w.add_document(tantivy.Document(id=id_, kind=kind, type=type_ or "", text=text))
-            w.commit()
+        try:
+            with _no_panic():
+                w = self._w()
+                if clear:
+                    w.delete_all_documents()
+                for i in deleted:
+                    w.delete_documents_by_term("id", i)
+                for id_, kind, type_, text in added:
+                    w.add_document(tantivy.Document(id=id_, kind=kind, type=type_ or "", text=text))
+                w.commit()
+        except BaseException:
+            self._writer = None  # (its uncommitted documents are dropped with it; the next write starts afresh)
+            raise
         self._set_generation(generation)
 
     def rebuild(self, generation: str, rows: Iterable[Sequence[Any]]) -> None:
