@@ -17,9 +17,10 @@ from test_remote import needs_server, oxigraph_server
 SAMPLE = PAGES / "belgium-european-union.txt"
 
 
-def cli(*args: str | Path, cwd: Path | None = None, stdout: int | None = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
+def cli(*args: str | Path, cwd: Path | None = None, stdout: int | None = subprocess.PIPE,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "evidencegraph", *map(str, args)], stdout=stdout,
-                          stderr=subprocess.PIPE, text=True, timeout=120, cwd=cwd)
+                          stderr=subprocess.PIPE, text=True, timeout=120, cwd=cwd, env=env)
 
 
 @pytest.fixture
@@ -219,8 +220,7 @@ def test_an_installation_without_its_shipped_files(tmp_path):
                     ignore=shutil.ignore_patterns("_data", "__pycache__"))
     env = {**os.environ, "PYTHONPATH": str(copy)}
     for args in (["ingest", SAMPLE, "--store", tmp_path / "store"], ["convert", SAMPLE], ["validate", SAMPLE]):
-        result = subprocess.run([sys.executable, "-m", "evidencegraph", *map(str, args)], capture_output=True,
-                                text=True, timeout=120, cwd=tmp_path, env=env)
+        result = cli(*args, cwd=tmp_path, env=env)
         assert result.returncode == 1, result.stderr
         lines = result.stderr.splitlines()
         assert len(lines) == 1, result.stderr
@@ -252,6 +252,5 @@ for call in calls:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                             cwd=tmp_path, env=env)
     assert result.stdout.split() == ["True"] * 3, result.stdout + result.stderr
-    help_ = subprocess.run([sys.executable, "-m", "evidencegraph", "ingest", "--help"], capture_output=True,
-                           text=True, timeout=120, cwd=tmp_path, env=env)
+    help_ = cli("ingest", "--help", cwd=tmp_path, env=env)
     assert help_.returncode == 0 and "Usage:" in help_.stdout, help_.stderr  # help needs none of them
