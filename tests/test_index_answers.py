@@ -134,6 +134,31 @@ def test_an_index_of_the_layout_before_is_built_again_with_the_facts_entities(st
     assert agree(store, "Belgium") == expected
 
 
+def test_an_index_of_version_5_with_iris_in_its_pairs_is_built_again_with_node_numbers(store):
+    """Version 5 kept each pair of links and about as two IRIs: the first open drops it and builds version 6,
+    whose pairs are node numbers (nodes), with the same answers."""
+    from evidencegraph.search import VERSION
+
+    expected = agree(store, "Belgium")
+    with sqlite3.connect(store / "search.sqlite") as db:
+        links = db.execute("SELECT f.iri, s.iri FROM links JOIN nodes f ON f.id = fact JOIN nodes s ON s.id = source").fetchall()
+        about = db.execute("SELECT f.iri, e.iri FROM about JOIN nodes f ON f.id = fact JOIN nodes e ON e.id = entity").fetchall()
+        db.executescript("DROP TABLE links; DROP TABLE about; DROP TABLE nodes;"
+                         "CREATE TABLE links (fact TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (fact, source)) WITHOUT ROWID;"
+                         "CREATE TABLE about (fact TEXT NOT NULL, entity TEXT NOT NULL, PRIMARY KEY (entity, fact)) WITHOUT ROWID;"
+                         "UPDATE meta SET value = '5' WHERE key = 'version'")
+        db.executemany("INSERT INTO links VALUES (?, ?)", links)
+        db.executemany("INSERT INTO about VALUES (?, ?)", about)
+    assert links and about
+    with Store(store, read_only=True) as opened:  # (a reader builds it too: the one there is of no use)
+        assert opened.search_index().exact
+    with sqlite3.connect(store / "search.sqlite") as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == (VERSION,) == ("6",)
+        assert {type(v) for row in db.execute("SELECT * FROM links UNION ALL SELECT * FROM about") for v in row} == {int}
+        assert sorted(db.execute("SELECT f.iri, s.iri FROM links JOIN nodes f ON f.id = fact JOIN nodes s ON s.id = source")) == sorted(links)
+    assert agree(store, "Belgium") == expected
+
+
 def test_a_label_with_a_language_tag_keeps_the_answer_in_the_store(store):
     """The index keeps a label's string: once a page states one with a language tag, the question is answered
     through the store (where the plain parameter does not match the tagged label)."""

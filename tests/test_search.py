@@ -490,13 +490,17 @@ def test_the_workers_rows_are_those_read_back_from_the_store(tmp_path):
         assert rows and sorted(rows) == sorted(rows_of_nquads("".join(quads).encode("utf-8"))), path
 
 
+_BY_IRI = "JOIN nodes f ON f.id = fact JOIN nodes s ON s.id = {}"  # (a pair's numbers depend on the order of the writes)
+
+
 def _index_tables(path: Path) -> dict[str, set]:
     import sqlite3
 
     with sqlite3.connect(path / "search.sqlite") as db:
         return {"docs": set(db.execute("SELECT node, kind, type, text FROM docs")),
-                "texts": set(db.execute("SELECT text FROM texts")), "links": set(db.execute("SELECT * FROM links")),
-                "about": set(db.execute("SELECT * FROM about")),
+                "texts": set(db.execute("SELECT text FROM texts")),
+                "links": set(db.execute(f"SELECT f.iri, s.iri FROM links {_BY_IRI.format('source')}")),
+                "about": set(db.execute(f"SELECT f.iri, s.iri FROM about {_BY_IRI.format('entity')}")),
                 "marks": {key for (key,) in db.execute("SELECT key FROM meta WHERE key != 'version'")}}
 
 

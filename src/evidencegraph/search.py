@@ -41,7 +41,8 @@ from .searchrows import _ENDS, _FROM_SOURCE, _SUPPORTED_BY, _TEXT_OF, Row, rows_
 log = LazyLog(__name__)  # (quick.py: its first record sets the log up as the command line does)
 
 FILE = "search.sqlite"
-VERSION = "5"  # 5: + what facts are about (about), the mark "irregular"; 3: + the facts' sources (links) and the mark "exact";
+VERSION = "6"  # 6: links and about by node number (nodes), half the bytes; 5: + what facts are about (about),
+# the mark "irregular"; 3: + the facts' sources (links) and the mark "exact";
 # 2: a text once per node; older ones are dropped and built again
 KINDS = ("fact", "source", "entity")
 
@@ -58,16 +59,20 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_type ON docs (kind, type);
 CREATE INDEX IF NOT EXISTS docs_entity ON docs (text) WHERE kind = 'entity';
 CREATE VIRTUAL TABLE IF NOT EXISTS texts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');
-CREATE TABLE IF NOT EXISTS links (fact TEXT NOT NULL, source TEXT NOT NULL, PRIMARY KEY (fact, source)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS nodes (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS links (fact INTEGER NOT NULL, source INTEGER NOT NULL, PRIMARY KEY (fact, source)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS links_source ON links (source);
-CREATE TABLE IF NOT EXISTS about (fact TEXT NOT NULL, entity TEXT NOT NULL, PRIMARY KEY (entity, fact)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS about (fact INTEGER NOT NULL, entity INTEGER NOT NULL, PRIMARY KEY (entity, fact)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS about_fact ON about (fact);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-_TABLES = ("pages", "entries", "pending", "docs", "texts", "links", "about", "meta")  # the first three: version 1's
+_TABLES = ("pages", "entries", "pending", "docs", "texts", "links", "about", "nodes", "meta")  # the first three: version 1's
 _MARKS = ("typed", "irregular")  # rows that mark the index (searchrows.Row)
 _MARK_KEYS = str(("exact", *_MARKS))  # the marks' keys in meta, as SQL: ('exact', 'typed', 'irregular')
 _PAIRS = {"link": ("links", "fact, source"), "about": ("about", "fact, entity")}  # rows of two IRIs: table, columns
+# a pair of IRIs (json_each's value, [fact, other]) as their numbers in nodes
+_PAIR_IDS = ("SELECT a.id, b.id FROM json_each(?) j JOIN nodes a ON a.iri = json_extract(j.value, '$[0]') "
+             "JOIN nodes b ON b.iri = json_extract(j.value, '$[1]')")
 
 
 @dataclass
@@ -337,8 +342,7 @@ class SearchIndex:
         for kind, pairs in gone_pairs.items():
             if pairs:
                 table, columns = _PAIRS[kind]
-                self.db.execute(f"DELETE FROM {table} WHERE ({columns}) IN (SELECT json_extract(value, '$[0]'), "
-                                "json_extract(value, '$[1]') FROM json_each(?))", (_json(pairs),))
+                self.db.execute(f"DELETE FROM {table} WHERE ({columns}) IN ({_PAIR_IDS})", (_json(pairs),))
         if gone:
             ids = _json([i for (i,) in self.db.execute(
                 "SELECT d.id FROM json_each(?) j JOIN docs d ON d.node = json_extract(j.value, '$[0]') "
@@ -354,6 +358,7 @@ class SearchIndex:
         self.db.execute("DELETE FROM texts")
         self.db.execute("DELETE FROM links")
         self.db.execute("DELETE FROM about")
+        self.db.execute("DELETE FROM nodes")
         self._added.clear()
         if self._ops is not None:
             self._ops.clear = True
@@ -376,8 +381,10 @@ class SearchIndex:
                 texts[key] = [node, kind, word, text, text.lower() if kind == "fact" else None]
         for kind, new in pairs.items():
             if new:
-                self.db.execute(f"INSERT OR IGNORE INTO {_PAIRS[kind][0]} SELECT json_extract(value, '$[0]'), "
-                                "json_extract(value, '$[1]') FROM json_each(?)", (_json(list(new.values())),))
+                pairs_of_kind = list(new.values())  # (their nodes numbered first: a node keeps its number for good)
+                self.db.execute("INSERT OR IGNORE INTO nodes (iri) SELECT value FROM json_each(?)",
+                                (_json(sorted({iri for pair in pairs_of_kind for iri in pair})),))
+                self.db.execute(f"INSERT OR IGNORE INTO {_PAIRS[kind][0]} {_PAIR_IDS}", (_json(pairs_of_kind),))
                 added.update(new)
         if not texts:
             return
@@ -557,20 +564,23 @@ class SearchIndex:
 # connected-via-source: the entity's sources (through the facts of its relations), their facts, the other
 # entities those facts are about; each step materialised and distinct, as the .rq's steps
 _CONNECTED = """
-WITH e AS MATERIALIZED (SELECT DISTINCT node FROM docs WHERE kind = 'entity' AND text = ?1),
+WITH e AS MATERIALIZED (SELECT DISTINCT n.id AS node FROM docs d JOIN nodes n ON n.iri = d.node
+                        WHERE d.kind = 'entity' AND d.text = ?1),
      s AS MATERIALIZED (SELECT DISTINCT e.node AS e, l.source FROM e JOIN about a ON a.entity = e.node
                         JOIN links l ON l.fact = a.fact WHERE l.source != e.node),
      f AS MATERIALIZED (SELECT DISTINCT s.e, s.source, l.fact, a.entity AS o FROM s
                         JOIN links l ON l.source = s.source JOIN about a ON a.fact = l.fact WHERE a.entity != s.e)
 SELECT o.text, t.text, COUNT(DISTINCT f.fact) FROM f
-CROSS JOIN docs o ON o.node = f.o AND +o.kind = 'entity' CROSS JOIN docs t ON t.node = f.source AND +t.kind = 'source'
+CROSS JOIN nodes no ON no.id = f.o CROSS JOIN docs o ON o.node = no.iri AND +o.kind = 'entity'
+CROSS JOIN nodes ns ON ns.id = f.source CROSS JOIN docs t ON t.node = ns.iri AND +t.kind = 'source'
 GROUP BY o.text, t.text ORDER BY 3 DESC, 1, 2
 """  # CROSS JOIN and +kind: from f, each label and title by its node (SQLite's own plan scanned every pair of them)
 
 # each step materialised: SQLite's own plan for the three-way join read every source's texts per fact (minutes)
 _MENTIONING = """
 WITH f AS MATERIALIZED (SELECT node, text FROM docs WHERE kind = 'fact' AND type = ? AND instr(ltext, ?) > 0),
-     l AS MATERIALIZED (SELECT f.node, f.text, links.source FROM f JOIN links ON links.fact = f.node)
+     l AS MATERIALIZED (SELECT f.node, f.text, s.iri AS source FROM f CROSS JOIN nodes n ON n.iri = f.node
+                        CROSS JOIN links ON links.fact = n.id CROSS JOIN nodes s ON s.id = links.source)
 SELECT DISTINCT l.node, l.text, t.text FROM l JOIN docs t ON t.node = l.source AND t.kind = 'source'
 ORDER BY 2, 1, 3
 """
