@@ -27,7 +27,7 @@ from collections import namedtuple
 from pathlib import Path
 TYPE_CHECKING = False  # (typing is not imported at run time: `query` starts faster without it)
 if TYPE_CHECKING:
-    from typing import Any, BinaryIO, Callable, Iterable, Iterator, Sequence
+    from typing import Any, BinaryIO, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
@@ -69,29 +69,6 @@ if TYPE_CHECKING:
         checksum: str
 else:
     PageInfo = namedtuple("PageInfo", "graph name checksum")
-
-
-class _Beside:
-    """A call run in a thread of its own while the caller goes on; :meth:`join` waits and raises its error."""
-
-    def __init__(self, fn: Callable[[Any], None], arg: Any):
-        import threading
-
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, args=(fn, arg), name="evidencegraph-index-writer", daemon=True)
-        self.thread.start()
-
-    def _run(self, fn: Callable[[Any], None], arg: Any) -> None:
-        try:
-            fn(arg)
-        except BaseException as e:  # noqa: BLE001 - given to the caller by join
-            self.error = e
-
-    def join(self, quiet: bool = False) -> None:
-        self.thread.join()
-        if self.error is not None and not quiet:
-            error, self.error = self.error, None
-            raise error
 
 
 class Store(FigureBook):
@@ -238,21 +215,7 @@ class Store(FigureBook):
     ) -> None:
         from .searchrows import rows_of_nquads
 
-        # the index's rows are written beside the store's load, in a thread of their own (SQLite and the
-        # bulk load both let go of the GIL): a batch of 500 pages costs ~0.5 s less (benchmarks/RESULTS.md)
-        adding = _Beside(index.add, (rows[g] if rows is not None and g in rows else rows_of_nquads(q) for g, q, _ in pages))
-        try:
-            old = self._write_pages(pages, replace, revisions)
-        except BaseException:
-            adding.join(quiet=True)  # (the store's error is the one to report)
-            raise
-        adding.join()  # an error of the index's write raises here (and leaves the index not exact: search.py)
-        if old:
-            index.prune(self, old)
-
-    def _write_pages(self, pages: Sequence[tuple[str, bytes, bytes]], replace: Sequence[str],
-                     revisions: Sequence[NewRevision]) -> list[Row]:
-        """The store's part of :meth:`write_batch`; returns the search rows of the pages replaced."""
+        index.add(rows[g] if rows is not None and g in rows else rows_of_nquads(q) for g, q, _ in pages)
         self.figures_stale()
         written = [g for g, _, _ in pages]
         # into a store with no pages, the keys this write touches are all there are: count them all at the end,
@@ -277,7 +240,8 @@ class Store(FigureBook):
         self._touch(written, everything=first)
         if revisions and self.history:
             self.history.record_current(revisions)
-        return old
+        if old:
+            index.prune(self, old)
 
     def _load(self, pages: Sequence[tuple[str, bytes, bytes]]) -> None:
         data = b"".join(part for _, q, t in pages for part in (q, t))
