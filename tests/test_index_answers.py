@@ -149,14 +149,23 @@ def test_an_index_of_version_5_with_iris_in_its_pairs_is_built_again_with_node_n
                          "UPDATE meta SET value = '5' WHERE key = 'version'")
         db.executemany("INSERT INTO links VALUES (?, ?)", links)
         db.executemany("INSERT INTO about VALUES (?, ?)", about)
+        # (a store of many pages: the old pairs take most of the file)
+        db.executemany("INSERT INTO about VALUES (?, ?)", ((f"https://example.org/fact/{i:08d}" * 3, f"https://example.org/e/{i}" * 3)
+                                                           for i in range(20000)))
     assert links and about
+    size = (store / "search.sqlite").stat().st_size
     with Store(store, read_only=True) as opened:  # (a reader builds it too: the one there is of no use)
         assert opened.search_index().exact
     with sqlite3.connect(store / "search.sqlite") as db:
         assert db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() == (VERSION,) == ("6",)
         assert {type(v) for row in db.execute("SELECT * FROM links UNION ALL SELECT * FROM about") for v in row} == {int}
         assert sorted(db.execute("SELECT f.iri, s.iri FROM links JOIN nodes f ON f.id = fact JOIN nodes s ON s.id = source")) == sorted(links)
+    assert (store / "search.sqlite").stat().st_size * 4 < size  # the old tables' pages given back (VACUUM)
     assert agree(store, "Belgium") == expected
+    with Store(store) as writer:  # and the ranking follows it still (tantivy's ids are the docs' ids)
+        index = writer.search_index()
+        assert index.ranker is None or index.ranker.generation == index._generation()
+        assert [h.node for h in index.search("Belgium")] == [h.node for h in index.search("Belgium")] != []
 
 
 def test_a_label_with_a_language_tag_keeps_the_answer_in_the_store(store):

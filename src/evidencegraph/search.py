@@ -291,6 +291,7 @@ class SearchIndex:
             if self.ranker is not None:
                 self.ranker.close()
             self.ranker = self._open_ranker()
+        built = False
         with self._tx():  # BEGIN IMMEDIATE: another process building it at the same time: one of them does
             if self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone() is None:
                 graphs = [g.value for g in store.db.named_graphs()]
@@ -300,7 +301,24 @@ class SearchIndex:
                 self._insert_from(store, graphs)
                 self._set_meta("version", VERSION)
                 self._set_meta("exact", "1")
+                built = True
+        if built:
+            self._compact()
         self._rank_again()  # (another process built it: this one's ranker may not follow)
+
+    def _compact(self) -> None:
+        """After a build: the pages an index of another version left free (its tables dropped) given back to
+        the file system, when they are a quarter of the file or more (VACUUM keeps the ids of docs, the
+        texts' rowids and the nodes' numbers: all are INTEGER PRIMARY KEYs).  Not done is no harm."""
+        try:
+            free = self.db.execute("PRAGMA freelist_count").fetchone()[0]
+            pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+            if free * 4 >= pages > 0 and free > 0:
+                log.info("%s: giving %d free pages of %d back", self.path, free, pages)
+                self.db.execute("VACUUM")
+                self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # (the file shrinks once the WAL is copied back)
+        except sqlite3.Error as e:  # e.g. another process reading it at that moment
+            log.info("%s: not compacted (%s)", self.path, e)
 
     @_locked
     def rebuild(self, store: Any) -> None:
