@@ -45,11 +45,22 @@ def ingest(checkout: Path, corpus: Path, store: Path) -> tuple[float, float]:
     shutil.rmtree(store, ignore_errors=True)
     env = dict(os.environ, PYTHONPATH=str(checkout / "src"))
     cpu, start = _children_cpu(), time.perf_counter()
-    subprocess.run([sys.executable, "-m", "evidencegraph", "ingest", str(corpus), "--store", str(store), "-q"],
-                   env=env, cwd=checkout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, "-m", "evidencegraph", "ingest", str(corpus), "--store", str(store), "-q"],
+                          env=env, cwd=checkout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
     shutil.rmtree(store, ignore_errors=True)
+    if done.returncode not in (0, 1):  # (1: pages with violations, loaded all the same)
+        sys.exit(f"{checkout}: the ingest failed (exit {done.returncode}):\n{done.stderr.decode(errors='replace')[-2000:]}")
     return seconds, cpu
+
+
+def revision(checkout: Path) -> str:
+    """The checkout's commit, with "+changes" when its files differ from it (or "?" outside git)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(checkout), *args], capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "?"
+    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def main() -> None:
@@ -61,8 +72,14 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "eg-ingest-compare")
     ap.add_argument("--json", type=Path, help="save the figures here")
     args = ap.parse_args()
-    checkouts = {str(c): c for c in args.before}
+    for c in args.before:
+        if not (c / "src" / "evidencegraph" / "__init__.py").is_file():  # (else the installed one would run)
+            sys.exit(f"{c}: not a checkout of evidencegraph (no src/evidencegraph)")
+    checkouts = {str(c.resolve()): c for c in args.before}
+    if len(checkouts) < len(args.before) or str(HERE.parent) in checkouts:
+        sys.exit("give each checkout once, and not this one (it is always measured)")
     checkouts["this"] = HERE.parent
+    revisions = {name: revision(c) for name, c in checkouts.items()}
     figures = []
     for n in args.sizes:
         corpus = args.work / f"corpus-{n}"
@@ -78,10 +95,10 @@ def main() -> None:
         first = statistics.median(w for w, _ in runs[str(args.before[0])]), statistics.median(c for _, c in runs[str(args.before[0])])
         for name, got in runs.items():
             wall, cpu = statistics.median(w for w, _ in got), statistics.median(c for _, c in got)
-            figures.append({"pages": n, "checkout": name, "wall_s": [w for w, _ in got], "cpu_s": [c for _, c in got],
+            figures.append({"pages": n, "checkout": name, "revision": revisions[name], "wall_s": [w for w, _ in got], "cpu_s": [c for _, c in got],
                             "median_wall_s": wall, "median_cpu_s": cpu,
                             "wall_ratio": wall / first[0], "cpu_ratio": cpu / first[1]})
-            print(f"{n} pages, {name}: median {wall:.1f} s wall ({wall / first[0]:.2f}x), "
+            print(f"{n} pages, {name} ({revisions[name]}): median {wall:.1f} s wall ({wall / first[0]:.2f}x), "
                   f"{cpu:.1f} s CPU ({cpu / first[1]:.2f}x)", flush=True)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

@@ -7,8 +7,10 @@ in this process (Linux: it reads ``/proc/self/task``).  Each Python thread is
 given its name at the OS level, so a thread a library starts from it (e.g.
 Oxigraph's bulk loader's) is counted under the name of the thread that
 started it; RocksDB's own threads are ``rocksdb:*``.  A sampler reads every
-thread's CPU twice a second and keeps the last figure of each, so threads
-that end before the ingest does are counted too.  The workers' CPU is that of
+thread's CPU ten times a second and keeps the last figure of each (less what
+it had before the ingest), so threads that end before the ingest does are
+counted, less up to 0.1 s of each; what no sample saw is printed as "not
+sampled" (the process's CPU less the threads').  The workers' CPU is that of
 the process's children once the pool is joined.  The parts are
 ``time.thread_time()`` around each call, in the thread that makes it (the store
 writer's; the figures at the end, the main thread's), so a library's own
@@ -61,8 +63,14 @@ def _sample(last: dict[int, tuple[str, float]], stop: threading.Event) -> None:
             except OSError:
                 continue
             last[int(tid)] = (comm, (int(fields[11]) + int(fields[12])) / _TICK)
-        if stop.wait(0.5):
+        if stop.wait(0.1):
             return
+
+
+def _set_event() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
 
 
 def _timed(parts: collections.Counter[str], label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -99,6 +107,8 @@ def main() -> None:
                                (Store, "flush", "Store.flush at the end (the figures)")):
         setattr(owner, name, _timed(parts, label, getattr(owner, name)))
     last: dict[int, tuple[str, float]] = {}
+    _sample(last, _set_event())  # one reading before: the threads' CPU so far
+    before = {tid: seconds for tid, (_, seconds) in last.items()}
     stop = threading.Event()
     sampler = threading.Thread(target=_sample, args=(last, stop), name="cpu-sampler", daemon=True)
     sampler.start()
@@ -113,9 +123,10 @@ def main() -> None:
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     shutil.rmtree(store_dir, ignore_errors=True)
     by_name: collections.Counter[str] = collections.Counter()
-    for comm, seconds in last.values():
-        by_name[re.sub(r"\d+$", "#", comm)] += seconds
-    by_name.pop("cpu-sampler", None)
+    for tid, (comm, seconds) in last.items():
+        by_name[re.sub(r"\d+$", "#", comm)] += seconds - before.get(tid, 0.0)
+    sampler_cpu = by_name.pop("cpu-sampler", 0.0)
+    by_name["not sampled (threads that ended between samples)"] = cpu - sampler_cpu - sum(by_name.values())
     print(f"{args.pages:,} pages, {outcome.quads:,} quads: {wall:.1f} s wall; CPU {cpu:.1f} s in this process, "
           f"{children.ru_utime + children.ru_stime:.1f} s in the workers")
     print("\nthreads of this process (CPU s):")

@@ -334,6 +334,12 @@ def test_the_index_answer_follows_replaced_and_removed_pages(store, tmp_path):
     result = invoke(CliRunner(), "remove", str(page), "--store", str(store))
     assert result.exit_code == 0, result.output
     assert answers_agree(store, "claim", "harmonious") == []
+    import sqlite3
+
+    with sqlite3.connect(store / "search.sqlite") as db:  # the removed page's nodes are numbered no more
+        assert db.execute("SELECT count(*) FROM nodes").fetchone()[0] > 0
+        assert db.execute("SELECT count(*) FROM nodes WHERE id NOT IN (SELECT fact FROM links UNION SELECT source FROM links "
+                          "UNION SELECT fact FROM about UNION SELECT entity FROM about)").fetchone() == (0,)
 
 
 def test_a_write_that_fails_turns_the_index_answer_off_until_a_writer_rebuilds_it(store, caplog):
@@ -501,6 +507,7 @@ def _index_tables(path: Path) -> dict[str, set]:
                 "texts": set(db.execute("SELECT text FROM texts")),
                 "links": set(db.execute(f"SELECT f.iri, s.iri FROM links {_BY_IRI.format('source')}")),
                 "about": set(db.execute(f"SELECT f.iri, s.iri FROM about {_BY_IRI.format('entity')}")),
+                "nodes": set(db.execute("SELECT iri FROM nodes")),  # (every node a pair names, and no other)
                 "marks": {key for (key,) in db.execute("SELECT key FROM meta WHERE key != 'version'")}}
 
 
@@ -577,3 +584,31 @@ def test_threads_opening_the_index_at_once_share_one(store, monkeypatch):
         assert len(got) == 8 and len({id(i) for i in got}) == 1 and got[0] is ensured[0], read_only
         assert len(ensured) == 1, read_only  # opened and checked once
         opened.close()
+
+
+def test_a_transaction_rolled_back_forgets_what_it_added(store):
+    """A write of the index that fails (here inside a transaction of its own, as reindex and ensure make) leaves
+    no text counted as there: the next add of the same rows writes them."""
+    with Store(store) as opened:
+        index = opened.search_index()
+        row = ("fact", ID + "fact/rolled-back", "claim", "A rolled back claim")
+        with pytest.raises(RuntimeError):
+            with index.lock, index._tx():
+                index._insert([row])
+                raise RuntimeError("the write failed")
+        index.add([[row]])
+        assert index.db.execute("SELECT count(*) FROM docs WHERE node = ?", (row[1],)).fetchone() == (1,)
+
+
+def test_an_index_built_again_at_another_version_answers_nothing_to_a_process_that_opened_it_before(store):
+    """A server that opened the index before another process built it again at another version (whose tables
+    it would misread) takes the index for not exact: the questions are answered through the store."""
+    import sqlite3
+
+    with Store(store, read_only=True) as opened:
+        index = opened.search_index()
+        assert index.exact and index.facts_mentioning("claim", "belgium")
+        with sqlite3.connect(store / "search.sqlite") as db:
+            db.execute("UPDATE meta SET value = '7' WHERE key = 'version'")
+        assert not index.exact
+        assert index.facts_mentioning("claim", "belgium") is None and index.connected_via_source("Belgium") is None

@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 _TABLES = ("pages", "entries", "pending", "docs", "texts", "links", "about", "nodes", "meta")  # the first three: version 1's
 _MARKS = ("typed", "irregular")  # rows that mark the index (searchrows.Row)
 _MARK_KEYS = str(("exact", *_MARKS))  # the marks' keys in meta, as SQL: ('exact', 'typed', 'irregular')
-_PAIRS = {"link": ("links", "fact, source"), "about": ("about", "fact, entity")}  # rows of two IRIs: table, columns
+_PAIRS = {"link": ("links", "fact, source"), "about": ("about", "fact, entity")}  # rows of two nodes (kept as their numbers)
 # a pair of IRIs (json_each's value, [fact, other]) as their numbers in nodes
 _PAIR_IDS = ("SELECT a.id, b.id FROM json_each(?) j JOIN nodes a ON a.iri = json_extract(j.value, '$[0]') "
              "JOIN nodes b ON b.iri = json_extract(j.value, '$[1]')")
@@ -183,6 +183,7 @@ class SearchIndex:
             yield
         except BaseException:
             self._ops = None
+            self._added.clear()  # not sure any more which texts are there
             self.db.execute("ROLLBACK")
             raise
         ops, self._ops = self._ops, None
@@ -251,9 +252,12 @@ class SearchIndex:
         return marks == {"exact"} if links else marks - {"irregular"} == {"exact"}
 
     def _marks(self) -> set[str]:
-        """Which of the marks "exact", "typed" and "irregular" the index has (none, if it cannot be read)."""
+        """Which of the marks "exact", "typed" and "irregular" the index has (none, if it cannot be read, or
+        if it is of another version: a process that opened the file before another one built it again)."""
         try:
-            return {key for (key,) in self.db.execute(f"SELECT key FROM meta WHERE key IN {_MARK_KEYS}")}
+            return {key for (key,) in self.db.execute(
+                f"SELECT key FROM meta WHERE key IN {_MARK_KEYS} AND EXISTS "
+                "(SELECT 1 FROM meta WHERE key = 'version' AND value = ?)", (VERSION,))}
         except sqlite3.Error:
             return set()
 
@@ -357,10 +361,18 @@ class SearchIndex:
             if not stated(store, node, kind, text):
                 gone_pairs.get(kind, gone).append((node, text))
                 self._added.discard(_key(node, text, kind))
+        numbered: set[str] = set()
         for kind, pairs in gone_pairs.items():
             if pairs:
                 table, columns = _PAIRS[kind]
                 self.db.execute(f"DELETE FROM {table} WHERE ({columns}) IN ({_PAIR_IDS})", (_json(pairs),))
+                numbered.update(iri for pair in pairs for iri in pair)
+        if numbered:  # a node no pair names any more loses its number (a later pair numbers it again)
+            self.db.execute(
+                "DELETE FROM nodes WHERE iri IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM links "
+                "WHERE fact = nodes.id) AND NOT EXISTS (SELECT 1 FROM links WHERE source = nodes.id) AND NOT EXISTS "
+                "(SELECT 1 FROM about WHERE fact = nodes.id) AND NOT EXISTS (SELECT 1 FROM about WHERE entity = nodes.id)",
+                (_json(sorted(numbered)),))
         if gone:
             ids = _json([i for (i,) in self.db.execute(
                 "SELECT d.id FROM json_each(?) j JOIN docs d ON d.node = json_extract(j.value, '$[0]') "
@@ -550,13 +562,17 @@ class SearchIndex:
         index alone; None when the index is not :attr:`exact`.  Its facts are those of :meth:`facts_containing`,
         the sources' titles are the index's source texts: the .rq's rows (indexanswers.py makes the answer)."""
         with self.lock:
-            self.db.execute("BEGIN")  # the mark and the rows from one snapshot: a write in another process is
-            try:                      # either all there (and the mark back) or not begun
-                if not self._exact():
-                    return None
-                rows: list[tuple[str, str, str]] = self.db.execute(_MENTIONING, (type_word, word.lower())).fetchall()
-            finally:
-                self.db.execute("COMMIT")
+            try:
+                self.db.execute("BEGIN")  # the mark and the rows from one snapshot: a write in another process is
+                try:                      # either all there (and the mark back) or not begun
+                    if not self._exact():
+                        return None
+                    rows: list[tuple[str, str, str]] = self.db.execute(_MENTIONING, (type_word, word.lower())).fetchall()
+                finally:
+                    self.db.execute("COMMIT")
+            except sqlite3.Error as e:  # the index unreadable: the question's SPARQL answers instead
+                log.warning("%s: the search index cannot answer facts-mentioning (%s)", self.path, e)
+                return None
         return rows
 
     def connected_via_source(self, label: str) -> list[tuple[str, str, int]] | None:
