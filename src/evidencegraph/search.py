@@ -15,8 +15,8 @@ A file of its own,
 not a table in ``revisions.sqlite``: it is derived data (delete it and the
 next use builds it again; an index of another version is built again),
 readers open it read-only, and rebuilding it never touches the history.
-What a page puts in the index: searchrows.py; the question facts-mentioning answered from it:
-indexanswers.py.
+What a page puts in the index: searchrows.py; the SQL of the questions facts-mentioning and
+connected-via-source over it: searchanswers.py; their answers made from its rows: indexanswers.py.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 from .errors import StoreError, UsageError
 from .guard import LazyLog
 from .iris import DCTERMS_TITLE as _TITLE, RDF_TYPE as _RDF_TYPE
+from .searchanswers import IndexAnswers
 from .searchrows import _ENDS, _FROM_SOURCE, _SUPPORTED_BY, _TEXT_OF, Row, rows_of_quads
 
 log = LazyLog(__name__)  # (quick.py: its first record sets the log up as the command line does)
@@ -119,7 +120,7 @@ def _locked(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class SearchIndex:
+class SearchIndex(IndexAnswers):
     """The index of one store folder (see the module's docstring)."""
 
     def __init__(self, folder: Path, read_only: bool = False, store: Any = None):
@@ -544,80 +545,6 @@ class SearchIndex:
                         seen.setdefault(q.object.value, t.object.value)
                 sources = [{"source": iri, "title": title} for iri, title in sorted(seen.items())]
         return Hit(kind, node, txt, marked, word, score, pages[:PAGES_SHOWN], len(pages), sources)
-
-    def facts_containing(self, type_word: str, word: str) -> list[str]:
-        """Facts of this type word whose text contains ``word`` (a substring, case-insensitive: what
-        SPARQL's ``CONTAINS(LCASE(?text), LCASE(?word))`` finds), by IRI, in the order of their texts
-        (SQLite compares UTF-8 bytes: code point order, as SPARQL's ORDER BY does)."""
-        with self.lock:
-            rows = self.db.execute(
-                "SELECT node, MIN(text) FROM docs WHERE kind = 'fact' AND type = ? AND instr(ltext, ?) > 0 "
-                "GROUP BY node ORDER BY 2, 1",
-                (type_word, word.lower()),
-            ).fetchall()
-        return [node for node, _ in rows]
-
-    def facts_mentioning(self, type_word: str, word: str) -> list[tuple[str, str, str]] | None:
-        """The rows (fact, text, source title) of the question facts-mentioning, ordered by text, read from the
-        index alone; None when the index is not :attr:`exact`.  Its facts are those of :meth:`facts_containing`,
-        the sources' titles are the index's source texts: the .rq's rows (indexanswers.py makes the answer)."""
-        with self.lock:
-            try:
-                self.db.execute("BEGIN")  # the mark and the rows from one snapshot: a write in another process is
-                try:                      # either all there (and the mark back) or not begun
-                    if not self._exact():
-                        return None
-                    rows: list[tuple[str, str, str]] = self.db.execute(_MENTIONING, (type_word, word.lower())).fetchall()
-                finally:
-                    self.db.execute("COMMIT")
-            except sqlite3.Error as e:  # the index unreadable: the question's SPARQL answers instead
-                log.warning("%s: the search index cannot answer facts-mentioning (%s)", self.path, e)
-                return None
-        return rows
-
-    def connected_via_source(self, label: str) -> list[tuple[str, str, int]] | None:
-        """The rows (other entity's label, source title, facts) of the question connected-via-source for the
-        entity labelled ``label``, in its order, read from the index alone; None when it is not :attr:`exact`.
-        The index's entities and sources are the nodes typed eg:Entity and eg:Source (what the shapes ask of
-        a relation's subject and object and of a fact's source)."""
-        with self.lock:
-            try:
-                self.db.execute("BEGIN")  # one snapshot, as facts_mentioning
-                try:
-                    if not self._exact(links=True):
-                        return None
-                    rows: list[tuple[str, str, int]] = self.db.execute(_CONNECTED, (label,)).fetchall()
-                finally:
-                    self.db.execute("COMMIT")
-            except sqlite3.Error as e:  # the index unreadable: the question's SPARQL answers instead
-                log.warning("%s: the search index cannot answer connected-via-source (%s)", self.path, e)
-                return None
-        return rows
-
-
-# connected-via-source: the entity's sources (through the facts of its relations), their facts, the other
-# entities those facts are about; each step materialised and distinct, as the .rq's steps
-_CONNECTED = """
-WITH e AS MATERIALIZED (SELECT DISTINCT n.id AS node FROM docs d JOIN nodes n ON n.iri = d.node
-                        WHERE d.kind = 'entity' AND d.text = ?1),
-     s AS MATERIALIZED (SELECT DISTINCT e.node AS e, l.source FROM e JOIN about a ON a.entity = e.node
-                        JOIN links l ON l.fact = a.fact WHERE l.source != e.node),
-     f AS MATERIALIZED (SELECT DISTINCT s.e, s.source, l.fact, a.entity AS o FROM s
-                        JOIN links l ON l.source = s.source JOIN about a ON a.fact = l.fact WHERE a.entity != s.e)
-SELECT o.text, t.text, COUNT(DISTINCT f.fact) FROM f
-CROSS JOIN nodes no ON no.id = f.o CROSS JOIN docs o ON o.node = no.iri AND +o.kind = 'entity'
-CROSS JOIN nodes ns ON ns.id = f.source CROSS JOIN docs t ON t.node = ns.iri AND +t.kind = 'source'
-GROUP BY o.text, t.text ORDER BY 3 DESC, 1, 2
-"""  # CROSS JOIN and +kind: from f, each label and title by its node (SQLite's own plan scanned every pair of them)
-
-# each step materialised: SQLite's own plan for the three-way join read every source's texts per fact (minutes)
-_MENTIONING = """
-WITH f AS MATERIALIZED (SELECT node, text FROM docs WHERE kind = 'fact' AND type = ? AND instr(ltext, ?) > 0),
-     l AS MATERIALIZED (SELECT f.node, f.text, s.iri AS source FROM f CROSS JOIN nodes n ON n.iri = f.node
-                        CROSS JOIN links ON links.fact = n.id CROSS JOIN nodes s ON s.id = links.source)
-SELECT DISTINCT l.node, l.text, t.text FROM l JOIN docs t ON t.node = l.source AND t.kind = 'source'
-ORDER BY 2, 1, 3
-"""
 
 
 def stated(store: Any, node: str, kind: str, text: str) -> bool:
