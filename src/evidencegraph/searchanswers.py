@@ -8,7 +8,7 @@ answer alone (indexanswers.py makes the questions' answers from these rows, or r
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .guard import LazyLog
 
@@ -45,36 +45,30 @@ class IndexAnswers:
         """The rows (fact, text, source title) of the question facts-mentioning, ordered by text, read from the
         index alone; None when the index is not :attr:`exact`.  Its facts are those of :meth:`facts_containing`,
         the sources' titles are the index's source texts: the .rq's rows (indexanswers.py makes the answer)."""
-        with self.lock:
-            try:
-                self.db.execute("BEGIN")  # the mark and the rows from one snapshot: a write in another process is
-                try:                      # either all there (and the mark back) or not begun
-                    if not self._exact():
-                        return None
-                    rows: list[tuple[str, str, str]] = self.db.execute(_MENTIONING, (type_word, word.lower())).fetchall()
-                finally:
-                    self.db.execute("COMMIT")
-            except sqlite3.Error as e:  # the index unreadable: the question's SPARQL answers instead
-                log.warning("%s: the search index cannot answer facts-mentioning (%s)", self.path, e)
-                return None
-        return rows
+        return self._rows_alone("facts-mentioning", _MENTIONING, (type_word, word.lower()))
 
     def connected_via_source(self, label: str) -> list[tuple[str, str, int]] | None:
         """The rows (other entity's label, source title, facts) of the question connected-via-source for the
         entity labelled ``label``, in its order, read from the index alone; None when it is not :attr:`exact`.
         The index's entities and sources are the nodes typed eg:Entity and eg:Source (what the shapes ask of
         a relation's subject and object and of a fact's source)."""
+        return self._rows_alone("connected-via-source", _CONNECTED, (label,), links=True)
+
+    def _rows_alone(self, question: str, sql: str, params: tuple[str, ...], links: bool = False) -> list[Any] | None:
+        """The rows of ``sql``, or None when the index is not exact (see ``SearchIndex._exact``) or cannot be read
+        (the question's SPARQL answers instead).  The mark and the rows from one snapshot: a write in another
+        process is either all there (and the mark back) or not begun."""
         with self.lock:
             try:
-                self.db.execute("BEGIN")  # one snapshot, as facts_mentioning
+                self.db.execute("BEGIN")
                 try:
-                    if not self._exact(links=True):
+                    if not self._exact(links=links):
                         return None
-                    rows: list[tuple[str, str, int]] = self.db.execute(_CONNECTED, (label,)).fetchall()
+                    rows: list[Any] = self.db.execute(sql, params).fetchall()
                 finally:
                     self.db.execute("COMMIT")
-            except sqlite3.Error as e:  # the index unreadable: the question's SPARQL answers instead
-                log.warning("%s: the search index cannot answer connected-via-source (%s)", self.path, e)
+            except sqlite3.Error as e:
+                log.warning("%s: the search index cannot answer %s (%s)", self.path, question, e)
                 return None
         return rows
 
