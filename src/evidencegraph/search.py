@@ -182,15 +182,16 @@ class SearchIndex(IndexAnswers):
         self._ops = _Ops(self._generation())
         try:
             yield
-        except BaseException:
+            ops, self._ops = self._ops, None
+            if ops.changed:
+                self._set_meta("ranked", ops.generation)
+            self.db.execute("COMMIT")
+        except BaseException:  # (the COMMIT too: then SQLite may have rolled back already)
             self._ops = None
             self._added.clear()  # not sure any more which texts are there
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
-        ops, self._ops = self._ops, None
-        if ops.changed:
-            self._set_meta("ranked", ops.generation)
-        self.db.execute("COMMIT")
         if ops.changed:
             self._follow(ops)
 
@@ -318,7 +319,7 @@ class SearchIndex(IndexAnswers):
         try:
             free = self.db.execute("PRAGMA freelist_count").fetchone()[0]
             pages = self.db.execute("PRAGMA page_count").fetchone()[0]
-            if free * 4 >= pages > 0 and free > 0:
+            if free > 0 and free * 4 >= pages:
                 log.info("%s: giving %d free pages of %d back", self.path, free, pages)
                 self.db.execute("VACUUM")
                 self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")  # (the file shrinks once the WAL is copied back)
@@ -334,12 +335,8 @@ class SearchIndex(IndexAnswers):
     @_locked
     def add(self, pages: Iterable[Sequence[Row]]) -> None:
         """Before the store is written: the texts of these pages that the index does not have yet."""
-        try:
-            with self._tx():
-                self._insert(row for rows in pages for row in rows)
-        except BaseException:
-            self._added.clear()  # not sure any more which texts are there
-            raise
+        with self._tx():
+            self._insert(row for rows in pages for row in rows)
 
     @_locked
     def reindex(self, store: Any, pages: Sequence[str]) -> None:
@@ -410,12 +407,12 @@ class SearchIndex(IndexAnswers):
                 continue
             if key not in added and key not in texts:
                 texts[key] = [node, kind, word, text, text.lower() if kind == "fact" else None]
+        numbered = {iri for new in pairs.values() for pair in new.values() for iri in pair}
+        if numbered:  # the pairs' nodes numbered first, once for both tables (a fact is in both)
+            self.db.execute("INSERT OR IGNORE INTO nodes (iri) SELECT value FROM json_each(?)", (_json(sorted(numbered)),))
         for kind, new in pairs.items():
             if new:
-                pairs_of_kind = list(new.values())  # (their nodes numbered first: a node keeps its number for good)
-                self.db.execute("INSERT OR IGNORE INTO nodes (iri) SELECT value FROM json_each(?)",
-                                (_json(sorted({iri for pair in pairs_of_kind for iri in pair})),))
-                self.db.execute(f"INSERT OR IGNORE INTO {_PAIRS[kind][0]} {_PAIR_IDS}", (_json(pairs_of_kind),))
+                self.db.execute(f"INSERT OR IGNORE INTO {_PAIRS[kind][0]} {_PAIR_IDS}", (_json(list(new.values())),))
                 added.update(new)
         if not texts:
             return
@@ -427,7 +424,7 @@ class SearchIndex(IndexAnswers):
             "json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), "
             "json_extract(value, '$[4]') FROM json_each(?)", (_json(list(texts.values())),))
         self.db.execute("INSERT INTO texts (rowid, text) SELECT id, text FROM docs WHERE id > ?", (top,))
-        added.update(texts)  # a rolled-back transaction leaves them out again: see add
+        added.update(texts)  # a rolled-back transaction leaves them out again: see _tx
 
     def _insert_from(self, store: Any, graphs: Sequence[str], chunk: int = 500) -> None:
         """These page graphs' texts, read from the store, a chunk of pages at a time."""
