@@ -54,23 +54,22 @@ def _name_os_threads() -> None:
     threading.Thread._bootstrap_inner = named  # type: ignore[attr-defined]
 
 
+def _read(last: dict[int, tuple[str, float]]) -> None:
+    """Each thread's name and CPU seconds so far, by thread id, into ``last``."""
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            comm = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+            fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        last[int(tid)] = (comm, (int(fields[11]) + int(fields[12])) / _TICK)
+
+
 def _sample(last: dict[int, tuple[str, float]], stop: threading.Event) -> None:
     while True:
-        for tid in os.listdir("/proc/self/task"):
-            try:
-                comm = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
-                fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            last[int(tid)] = (comm, (int(fields[11]) + int(fields[12])) / _TICK)
+        _read(last)
         if stop.wait(0.1):
             return
-
-
-def _set_event() -> threading.Event:
-    event = threading.Event()
-    event.set()
-    return event
 
 
 def _timed(parts: collections.Counter[str], label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -107,7 +106,7 @@ def main() -> None:
                                (Store, "flush", "Store.flush at the end (the figures)")):
         setattr(owner, name, _timed(parts, label, getattr(owner, name)))
     last: dict[int, tuple[str, float]] = {}
-    _sample(last, _set_event())  # one reading before: the threads' CPU so far
+    _read(last)  # one reading before: the threads' CPU so far
     before = {tid: seconds for tid, (_, seconds) in last.items()}
     stop = threading.Event()
     sampler = threading.Thread(target=_sample, args=(last, stop), name="cpu-sampler", daemon=True)

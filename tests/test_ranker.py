@@ -163,7 +163,6 @@ def test_a_reader_sees_another_writers_texts_ranked(sample_store, tmp_path):
     store.close()
 
 
-
 def garbled_ranking(folder: Path) -> None:
     """A ranking of 2,000 texts whose positions file has random bytes in it: with tantivy 0.25-0.27, opening
     it panics (pyo3's PanicException, a BaseException: no ``except Exception`` catches it)."""
