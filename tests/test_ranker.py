@@ -32,7 +32,7 @@ def hits(index: SearchIndex, word: str, use_ranker: bool, **kw: object) -> list[
 
 
 def used(index: SearchIndex, word: str, kind: str | None = None, type: str | None = None) -> bool:
-    from evidencegraph.search import fts_query
+    from evidencegraph.searchhits import fts_query
 
     with index.lock:
         return index._ranked(word, fts_query(word), kind, type) is not None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import click
 
 if TYPE_CHECKING:
-    from .search import Hit
+    from .searchhits import Hit
 
 
 class BadQuery(click.ClickException):

@@ -53,8 +53,8 @@ async def search(ctx: Context, request: Any) -> Any:
 
 
 def _page(text: str, params: dict[str, str], hits: list[Any], ctx: Context | None = None) -> str:
-    from ..linked import esc, page
-    from ..search import MARK
+    from ..linkedhtml import esc, page
+    from ..searchhits import MARK
 
     def link(iri: str, label: str) -> str:
         local = ctx.paths.local(iri) if ctx else None
