@@ -10,7 +10,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, XSD
 
-from evidencegraph.mapping import entity_iri, nquads, page_triples
+from evidencegraph.identity import entity_iri
+from evidencegraph.mapping import nquads, page_triples
 from evidencegraph.pipeline import PageFile, read_page
 from evidencegraph.formats import rdf_format
 from evidencegraph.loaders import read_rdf
@@ -119,7 +120,7 @@ def test_upstream_ids_as_the_product_computes_them():
     """uuid5(uuid5(NAMESPACE_URL, "knowledge-tree"), slug), the edge key sorted for related only."""
     import uuid
 
-    from evidencegraph.mapping import edge_key, product_slug, upstream_edge_id, upstream_node_id
+    from evidencegraph.identity import edge_key, product_slug, upstream_edge_id, upstream_node_id
 
     assert upstream_node_id("Belgium") == "011611dc-d953-5ace-bd32-07d8e6d58a31"
     assert product_slug("Côte d’Ivoire") == "c-te-d-ivoire" and product_slug("日本") == ""
@@ -135,7 +136,7 @@ def test_minted_iris_are_valid_for_any_character():
     """Every character a page may hold gives a valid IRI (the store loads them without re-checking)."""
     import pyoxigraph as ox
 
-    from evidencegraph.mapping import page_iri
+    from evidencegraph.identity import page_iri
 
     chars = [chr(c) for c in range(0x20, 0x30000) if not 0xD800 <= c <= 0xDFFF]
     bad = []

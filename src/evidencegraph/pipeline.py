@@ -397,7 +397,7 @@ def find_page(raw: str, store: "Store", glob: str = "*.txt", base: str = DEFAULT
     """The page graphs an argument names: a page IRI, its two entities (``A ↔ B``, ``A <-> B`` or
     the page key ``a--b``), a file name, or a file or folder on disk (matched by content,
     then by the page's entities, then by the path it was ingested from)."""
-    from .mapping import page_iri
+    from .identity import page_iri
 
     pages = store.pages()
     if raw in pages or "://" in raw and store.has_graph(raw):  # a graph loaded from foreign RDF too

@@ -119,7 +119,7 @@ CHECKED = {
 
 def values_to_check(triples: Iterable[tuple[str, str, Any]], base: str) -> list[tuple[str, str, str]]:
     """(node, property, value) of a page's triples that another page could contradict."""
-    from .mapping import normalise_label
+    from .identity import normalise_label
 
     out = []
     entity = base + "entity/"
