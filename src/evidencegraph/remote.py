@@ -33,21 +33,19 @@ from __future__ import annotations
 import http.client
 import os
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any, Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
-from .errors import QueryError, StoreError
+from .errors import StoreError
+from .remotehttp import Http, read_body
 from .sparqltext import bind_values, canonical, decimals, query_form, update_batches
 from .figures import FIGURES_GRAPH, RemoteFigureBook, Touched
 from .store import EG, PageInfo, Store, check_query
 
 __all__ = ["RemoteStore", "bind_values", "query_form"]
 
-TIMEOUT = 300.0  # seconds without a byte from the server
 _RESULTS = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
 # A page graph: the graph named by its page node.  (?page and ?g apart, with a FILTER: Virtuoso 7
@@ -91,17 +89,7 @@ class RemoteStore(RemoteFigureBook, Store):
         self.written = 0  # pages written by this process, for the message when a write fails
         self._whole = 0  # an answer shorter than this is complete: the server has sent this many rows
         self._cap: int | None = None  # the server's row cap, once seen
-        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
-        handlers: list[urllib.request.BaseHandler] = []
-        if user is not None:
-            # Credentials go out when the server asks (401 with a challenge), Basic or Digest as it
-            # says; Basic ones are then sent up front (see _BasicAuth).  Sent up front before any
-            # challenge, Basic credentials make a Digest server (Virtuoso) refuse with a bare 401.
-            passwords = urllib.request.HTTPPasswordMgrWithPriorAuth()
-            for url in {query_url, update_url, gsp_url or update_url}:
-                passwords.add_password(None, url, user, password or "", is_authenticated=False)
-            handlers = [_BasicAuth(passwords), urllib.request.HTTPDigestAuthHandler(passwords)]
-        self._opener = urllib.request.build_opener(*handlers)
+        self._http = Http([query_url, update_url, gsp_url or update_url], user, password, token)
 
     @classmethod
     def from_location(cls, location: str) -> "RemoteStore":
@@ -124,49 +112,14 @@ class RemoteStore(RemoteFigureBook, Store):
     def _open(
         self, method: str, url: str, body: bytes | None, headers: dict[str, str], what: str, missing_ok: bool = False
     ) -> Any:
-        """Send one request; the open response (close it), or None for a 404 when ``missing_ok``.
-
-        :raises StoreError: the server cannot be reached or answers with an error.
-        :raises QueryError: the server refuses a query (400).
-        """
-        request = urllib.request.Request(url, body, {**headers, **self._headers}, method=method)
-        try:
-            return self._opener.open(request, timeout=TIMEOUT)
-        except urllib.error.HTTPError as e:
-            with e:
-                detail = _first_line(e.read())
-            if e.code == 404 and missing_ok:
-                return None
-            if e.code in (401, 403):
-                raise StoreError(
-                    f"{url} refused the {what} ({e.code} {e.reason}); set EVIDENCEGRAPH_USER and "
-                    "EVIDENCEGRAPH_PASSWORD, or EVIDENCEGRAPH_TOKEN, to credentials allowed to do it"
-                ) from None
-            if e.code == 400 and what == "query":
-                raise QueryError(f"the server refused the query: {detail}; fix the query and try again") from None
-            if e.code in (404, 405):
-                setting = {"query": "QUERY", "update": "UPDATE"}.get(what, "GSP")
-                raise StoreError(
-                    f"{url} is not a SPARQL {what} endpoint ({e.code} {e.reason}); "
-                    f"set EVIDENCEGRAPH_{setting}_URL (see Remote stores in the README)"
-                ) from None
-            raise StoreError(f"the SPARQL server failed the {what} ({e.code} {e.reason}: {detail}); "
-                             "check the server's log and try again") from None
-        except ValueError as e:
-            raise StoreError(f"{url} is not a valid URL ({e}); fix --store or the EVIDENCEGRAPH_*_URL settings") from None
-        except (OSError, http.client.HTTPException) as e:
-            reason = getattr(e, "reason", None) or e
-            raise StoreError(
-                f"cannot reach the SPARQL server at {url} ({reason}); start it, or fix --store "
-                "(and EVIDENCEGRAPH_QUERY_URL, _UPDATE_URL, _GSP_URL)"
-            ) from None
+        return self._http.open(method, url, body, headers, what, missing_ok)
 
     def _send(self, method: str, url: str, body: bytes | None, headers: dict[str, str], what: str,
               missing_ok: bool = False) -> None:
         response = self._open(method, url, body, headers, what, missing_ok)
         if response is not None:
             with response:
-                _read(response, url)
+                read_body(response, url)
 
     def _post_query(self, sparql: str, accept: str) -> Any:
         form = urllib.parse.urlencode({"query": sparql}).encode("utf-8")
@@ -179,7 +132,7 @@ class RemoteStore(RemoteFigureBook, Store):
             declared = response.headers.get("X-SPARQL-MaxRows")  # Virtuoso, when an answer reaches its cap
             if declared and declared.isdigit() and int(declared) > 0:
                 self._cap = min(int(declared), self._cap or int(declared))
-            return _read(response, self.query_url), response.headers.get_content_type()
+            return read_body(response, self.query_url), response.headers.get_content_type()
 
     def _rows(self, sparql: str) -> list[dict[str, Any]]:
         """A SELECT's rows as {variable: term} (not pyoxigraph's solutions, which no other thread may free)."""
@@ -482,31 +435,9 @@ class RemoteStore(RemoteFigureBook, Store):
             del union
 
 
-class _BasicAuth(urllib.request.HTTPBasicAuthHandler):
-    """Basic credentials in answer to a Basic challenge, and up front once they have worked.
-
-    (The standard handler marks a URL authenticated after any success, a Digest one too,
-    and would then send Basic credentials to a Digest server.)
-    """
-
-    def http_response(self, req: urllib.request.Request, response: Any) -> Any:
-        if (req.get_header("Authorization") or "").startswith("Basic "):
-            return super().http_response(req, response)
-        return response
-
-    https_response = http_response
-
-
 def _iri(iri: str) -> str:
     """An IRI in SPARQL syntax, checked (pyoxigraph refuses a malformed one)."""
     return str(ox.NamedNode(iri))
-
-
-def _read(response: Any, url: str) -> bytes:
-    try:
-        return bytes(response.read())
-    except (OSError, http.client.HTTPException) as e:
-        raise StoreError(f"the connection to {url} broke ({e}); try again") from None
 
 
 def _parse_results(data: bytes, media_type: str, url: str) -> Any:
@@ -517,8 +448,3 @@ def _parse_results(data: bytes, media_type: str, url: str) -> Any:
         return ox.parse_query_results(data, fmt)
     except SyntaxError as e:
         raise StoreError(f"{url} sent results that do not parse ({e}); check the server") from None
-
-
-def _first_line(body: bytes, limit: int = 200) -> str:
-    text = " ".join(body.decode("utf-8", "replace").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
