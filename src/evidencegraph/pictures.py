@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from .vocab import NAMESPACE as EG
 from .webassets import has_cytoscape
 
-Renderer = Any  # linked.Renderer, which imports this module (so this one cannot import it)
+Renderer = Any  # linkedhtml.Renderer, which imports this module (so this one cannot import it)
 
 PALETTE = ["#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f"]
 KNOWN = {"related": "#1f77b4", "contradicts": "#d62728", "draws_from": "#2ca02c", "cross_type": "#9467bd"}

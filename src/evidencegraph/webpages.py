@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 import pyoxigraph as ox
 
-from .linked import Renderer, esc, page
+from .linkedhtml import Renderer, esc, page
 from .sparql import PREDECLARED
 from .webassets import has_yasgui
 
@@ -157,7 +157,7 @@ def question_page(renderer: Renderer, question: Any, values: dict[str, str], res
     form = question_form_html(question, values)
     table, count, cut = results_table(renderer, results, max_rows)
     note = f"{count:,} row{'s' if count != 1 else ''}" + (f" (cut at {max_rows:,})" if cut else "")
-    links = (f'<p class="formats">this answer as: '
+    links = ('<p class="formats">this answer as: '
              + "".join(f'<a href="?{esc(_query(values, fmt))}">{label}</a>'
                        for fmt, label in (("json", "SPARQL JSON"), ("csv", "CSV"), ("tsv", "TSV"))) + "</p>")
     sparql = f"<details><summary>the SPARQL</summary><pre>{esc(text or question.sparql)}</pre></details>"  # the text this store runs

@@ -53,7 +53,8 @@ async def document(ctx: Context, request: Any) -> Any:
     """``/doc/…``: the description of an IRI, HTML or RDF."""
     from starlette.responses import HTMLResponse
 
-    from ..linked import Renderer, describe, exists
+    from ..linked import describe, exists
+    from ..linkedhtml import Renderer
 
     rest = _rest(request, "/doc/")
     iri = _iri(ctx, rest)
@@ -86,7 +87,8 @@ async def ontology(ctx: Context, request: Any) -> Any:
     """``/ontology``: the ontology, HTML or RDF."""
     from starlette.responses import HTMLResponse
 
-    from ..linked import Renderer, ontology_quads
+    from ..linked import ontology_quads
+    from ..linkedhtml import Renderer
 
     media = _media(request, DOCUMENT_TYPES)
     if media == HTML:

@@ -159,7 +159,7 @@ def prepare_question(ctx: Context, q: Any, subs: dict[str, Any], accept: str | N
 async def question_form(q: Any) -> Any:
     from starlette.responses import HTMLResponse
 
-    from ..linked import page
+    from ..linkedhtml import page
     from ..webpages import question_form_html
 
     return HTMLResponse(page(q.name, question_form_html(q)), headers={"Vary": "Accept"})
@@ -169,7 +169,7 @@ async def question_html(ctx: Context, q: Any, values: dict[str, str], subs: dict
     """A named question for a browser: its form, its answer as a table of labelled links (no RDF download)."""
     from starlette.responses import HTMLResponse
 
-    from ..linked import Renderer
+    from ..linkedhtml import Renderer
     from ..webpages import question_page
 
     def render() -> str:
