@@ -79,7 +79,7 @@ def test_a_damaged_store_marker(runner, store):
 
 def test_an_unexpected_error_is_one_line_and_a_log(capsys):
     """What no one planned for: one line naming the error and the file with its traceback."""
-    from evidencegraph.cli import handle_errors
+    from evidencegraph.clioptions import handle_errors
 
     @handle_errors
     def command() -> None:

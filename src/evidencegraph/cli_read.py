@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .cli import base_option, cli, handle_errors, output_stream, rdf_output_options, store_option
+from .cli import cli
+from .clioptions import base_option, handle_errors, output_stream, rdf_output_options, store_option
 from .cliout import empty_hint, ox_boolean, table_width
 from .errors import EvidenceGraphError, UsageError
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from .cli import Failed, cli, handle_errors, store_option
+from .cli import cli
+from .clioptions import Failed, handle_errors, store_option
 from .errors import StoreError, UsageError
 
 

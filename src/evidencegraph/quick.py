@@ -125,7 +125,7 @@ def fail(e: BaseException, location: str) -> None:
     """Say what went wrong while the answer was written, as the command line does, and exit."""
     import click
 
-    from .cli import handle_errors
+    from .clioptions import handle_errors
     from .store import query_failed
 
     def again() -> None:
