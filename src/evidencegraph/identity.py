@@ -1,6 +1,6 @@
 """The identity rules (CONTRACT.md, Identity): the IRIs of what a page names, and the product's ids.
 
-IRIs are content-derived (CONTRACT.md, Identity), so the same entity, source, fact,
+IRIs are content-derived, so the same entity, source, fact,
 relation or page read from two pages, or from two exports of one page, is one
 node:
 

@@ -109,22 +109,10 @@ class RemoteStore(RemoteFigureBook, Store):
 
     # --- HTTP ------------------------------------------------------------------
 
-    def _open(
-        self, method: str, url: str, body: bytes | None, headers: dict[str, str], what: str, missing_ok: bool = False
-    ) -> Any:
-        return self._http.open(method, url, body, headers, what, missing_ok)
-
-    def _send(self, method: str, url: str, body: bytes | None, headers: dict[str, str], what: str,
-              missing_ok: bool = False) -> None:
-        response = self._open(method, url, body, headers, what, missing_ok)
-        if response is not None:
-            with response:
-                read_body(response, url)
-
     def _post_query(self, sparql: str, accept: str) -> Any:
         form = urllib.parse.urlencode({"query": sparql}).encode("utf-8")
-        return self._open("POST", self.query_url, form,
-                          {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}, "query")
+        return self._http.open("POST", self.query_url, form,
+                              {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}, "query")
 
     def _select_bytes(self, sparql: str) -> tuple[bytes, str]:
         """A SELECT or ASK answer as sent (bytes, media type); notes a row cap the server declares."""
@@ -227,8 +215,8 @@ class RemoteStore(RemoteFigureBook, Store):
         return [row for digit in "0123456789abcdef" for row in self._select_all(head, where, key, prefix + digit, distinct)]
 
     def _update(self, sparql: str) -> None:
-        self._send("POST", self.update_url, urllib.parse.urlencode({"update": sparql}).encode("utf-8"),
-                   {"Content-Type": "application/x-www-form-urlencoded"}, "update")
+        self._http.send("POST", self.update_url, urllib.parse.urlencode({"update": sparql}).encode("utf-8"),
+                        {"Content-Type": "application/x-www-form-urlencoded"}, "update")
 
     def _graph_url(self, graph: str) -> str:
         """The Graph Store URL of a graph: ``?graph=IRI``, or the IRI after a URL that ends in ``=``.
@@ -254,7 +242,7 @@ class RemoteStore(RemoteFigureBook, Store):
         try:
             if self.gsp_url:
                 for g, ntriples in graphs:
-                    self._send("PUT", self._graph_url(g), ntriples, {"Content-Type": _NTRIPLES}, "graph store write")
+                    self._http.send("PUT", self._graph_url(g), ntriples, {"Content-Type": _NTRIPLES}, "graph store write")
                     self.written += 1
                 return
             for part in update_batches(graphs):
@@ -301,7 +289,7 @@ class RemoteStore(RemoteFigureBook, Store):
         self._touch(names)
         if self.gsp_url:
             for g in names:
-                self._send("DELETE", self._graph_url(g), None, {}, "graph store write", missing_ok=True)
+                self._http.send("DELETE", self._graph_url(g), None, {}, "graph store write", missing_ok=True)
         else:
             for i in range(0, len(names), 100):
                 self._update(" ; ".join(f"DROP SILENT GRAPH {_iri(g)}" for g in names[i:i + 100]))

@@ -75,6 +75,14 @@ class Http:
                 "(and EVIDENCEGRAPH_QUERY_URL, _UPDATE_URL, _GSP_URL)"
             ) from None
 
+    def send(self, method: str, url: str, body: bytes | None, headers: dict[str, str], what: str,
+             missing_ok: bool = False) -> None:
+        """Send one request whose answer is not needed: read whole (a broken connection fails it), then closed."""
+        response = self.open(method, url, body, headers, what, missing_ok)
+        if response is not None:
+            with response:
+                read_body(response, url)
+
 
 class BasicAuth(urllib.request.HTTPBasicAuthHandler):
     """Basic credentials in answer to a Basic challenge, and up front once they have worked.
