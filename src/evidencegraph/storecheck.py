@@ -138,12 +138,18 @@ class Checker:
 
     A value is looked up in the store (after the batch is written) only the first time its
     node and property are seen in this run, or when it differs from what was seen; so a run
-    pays about one lookup per distinct entity and source, not per page.
+    pays about one lookup per distinct entity and source, not per page.  What was seen is kept
+    as 64-bit digests (Python's ``hash``, within this process), an int for the pair and one for
+    its value, not the IRIs and texts: there is an entry for every fact text of the run, and
+    whole strings made it several hundred MB at 100k pages.  Two pairs with the same digest only
+    cost a second lookup; a value is skipped only if the pair's and the value's digests both
+    match one already found in the store, which for 64-bit digests does not happen in practice.
     """
 
     def __init__(self, store: "Store"):
         self.store = store
-        self.seen: dict[tuple[str, str], frozenset[str]] = {}
+        # (node, property) -> the one value found, or None when the store had several (or none)
+        self.seen: dict[int, int | None] = {}
         self.reported: set[tuple[str, str, frozenset[str]]] = set()
 
     def check(self, items: Iterable[tuple[str, str, str]], names: Mapping[str, str] | None = None) -> Report:
@@ -152,12 +158,13 @@ class Checker:
         report = Report()
         default = ox.DefaultGraph()
         for s, p, value in items:
-            known = self.seen.get((s, p))
-            if known is not None and len(known) == 1 and value in known:
+            key = hash((s, p))
+            known = self.seen.get(key)
+            if known is not None and known == hash(value):
                 continue
             found = frozenset(str(q.object.value) for q in self.store.db.quads_for_pattern(  # type: ignore[union-attr]
                 ox.NamedNode(s), ox.NamedNode(p), None, default))
-            self.seen[(s, p)] = found
+            self.seen[key] = hash(next(iter(found))) if len(found) == 1 else None
             if len(found) < 2 or (s, p, found) in self.reported:
                 continue
             self.reported.add((s, p, found))
