@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pyoxigraph as ox
-import pytest
 
 from conftest import HERE, PAGES, invoke
 

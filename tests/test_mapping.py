@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDFS, XSD
+from rdflib.namespace import XSD
 
 from evidencegraph.identity import entity_iri
 from evidencegraph.mapping import nquads, page_triples

@@ -198,3 +198,21 @@ def test_search_answers_and_a_writer_ranks_again_when_tantivy_panics(sample_stor
     shutil.copytree(tmp_path / ranker.FOLDER, sample_store / ranker.FOLDER)
     (sample_store / ranker.FOLDER / "generation").write_text(json.dumps({"format": ranker.FORMAT, "generation": current}))
     searched_then_ranked_again(sample_store, reader_ranks=False)  # the reader: FTS5 ranks
+
+
+def test_a_panicking_ranking_prints_no_rust_panic_text(sample_store, tmp_path):
+    """Rust's panic hook writes "thread '…' panicked at …" to the process's stderr itself, past Python:
+    the user sees the error handled (search answers from FTS5) and no such text."""
+    import subprocess
+    import sys
+
+    garbled_ranking(tmp_path)
+    shutil.rmtree(sample_store / ranker.FOLDER)
+    shutil.copytree(tmp_path / ranker.FOLDER, sample_store / ranker.FOLDER)
+    generation = json.loads((sample_store / ranker.FOLDER / "generation").read_text("utf-8"))
+    assert generation["format"] == ranker.FORMAT
+    for args in (["search", "belgium", "-f", "json"], ["query", "SELECT * WHERE { ?s ?p ?o } LIMIT 1"]):
+        done = subprocess.run([sys.executable, "-m", "evidencegraph", *args, "--store", str(sample_store)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "panicked" not in done.stderr and "RUST_BACKTRACE" not in done.stderr, done.stderr

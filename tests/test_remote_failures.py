@@ -19,7 +19,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Iterator
 
-import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 

@@ -358,7 +358,7 @@ class _Parser:
         sources: list[SourceGroup] = []
         facts: list[Fact] = []
         chips: list[Chip] = []
-        while (row := self.peek()) is not None:
+        while self.peek() is not None:
             line, text = self.take()
             fact = _fact(text)
             known = fact is not None and fact[0] in FACT_TYPES
