@@ -59,8 +59,9 @@ def extract(store: Path, feed: Path) -> list[int]:
     return offsets
 
 
-def child(feed: Path, offsets_file: Path, batch: int, target: Path) -> dict:
-    """(In the child.) Load ``feed`` into a fresh store at ``target``: at once (batch 0) or ``batch`` pages at a time."""
+def child(feed: Path, offsets_file: Path, batch: int, target: Path, pace: float = 0.0) -> dict:
+    """(In the child.) Load ``feed`` into a fresh store at ``target``: at once (batch 0) or ``batch`` pages at a time;
+    with ``pace``, batch k starts no earlier than k * pace seconds after the first (as an ingest's batches come)."""
     import pyoxigraph as ox
 
     offsets = json.loads(offsets_file.read_text())
@@ -76,7 +77,9 @@ def child(feed: Path, offsets_file: Path, batch: int, target: Path) -> dict:
         calls = 1
     else:
         with open(feed, "rb") as fh:
-            for i in range(0, len(offsets) - 1, batch):
+            for k, i in enumerate(range(0, len(offsets) - 1, batch)):
+                if pace > 0:
+                    time.sleep(max(0.0, t + k * pace - time.perf_counter()))
                 end = offsets[min(i + batch, len(offsets) - 1)]
                 data = fh.read(end - offsets[i])
                 db.bulk_load(data, ox.RdfFormat.N_QUADS, lenient=True)
@@ -87,13 +90,14 @@ def child(feed: Path, offsets_file: Path, batch: int, target: Path) -> dict:
     quads = len(db)
     del db
     shutil.rmtree(target, ignore_errors=True)
-    return {"batch": batch, "calls": calls, "quads": quads, "wall_s": round(wall, 2),
+    return {"batch": batch, "pace_s": pace, "calls": calls, "quads": quads, "wall_s": round(wall, 2),
             "cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
             "peak_rss_mb": after.ru_maxrss // 1024, "rss_before_mb": rss0 // 1024}
 
 
-def run_child(feed: Path, offsets_file: Path, batch: int, target: Path) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child", str(feed), str(offsets_file), str(batch), str(target)],
+def run_child(feed: Path, offsets_file: Path, batch: int, target: Path, pace: float = 0.0) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", str(feed), str(offsets_file), str(batch), str(target),
+                           str(pace)],
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"load of batch {batch} failed:\n{done.stderr}")
@@ -102,8 +106,8 @@ def run_child(feed: Path, offsets_file: Path, batch: int, target: Path) -> dict:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        feed, offsets_file, batch, target = sys.argv[2:6]
-        print(json.dumps(child(Path(feed), Path(offsets_file), int(batch), Path(target))))
+        feed, offsets_file, batch, target, pace = sys.argv[2:7]
+        print(json.dumps(child(Path(feed), Path(offsets_file), int(batch), Path(target), float(pace))))
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pages", type=int, default=10000)
@@ -113,6 +117,9 @@ def main() -> None:
     ap.add_argument("--strict-one", action="store_true",
                     help="also one load that parses the IRIs again (as questions.py's yardstick does)")
     ap.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "eg-store-feed")
+    ap.add_argument("--pace", type=float, nargs="*", default=[],
+                    help="also load 500-page batches no faster than one every PACE seconds (the ingest's cadence: "
+                         "its wall time / its batches)")
     ap.add_argument("--out", type=Path, help="JSON figures to this file")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -134,25 +141,30 @@ def main() -> None:
         offsets_file.write_text(json.dumps(extract(store, feed)))
         print(f"wrote {feed} ({feed.stat().st_size / 1e6:,.0f} MB) in {time.perf_counter() - t:.0f} s", flush=True)
     pages = len(json.loads(offsets_file.read_text())) - 1
-    order = [0, *([-1] if args.strict_one else []), *args.batches]
+    # a run: (pages a load, pace); the paced ones are 500-page loads
+    order = [(0, 0.0), *([(-1, 0.0)] if args.strict_one else []), *((b, 0.0) for b in args.batches),
+             *((500, p) for p in args.pace)]
     runs: list[dict] = []
     for r in range(args.repeat):
-        for batch in (order if r % 2 == 0 else order[::-1]):
-            fig = run_child(feed, offsets_file, batch, args.work / "target")
+        for batch, pace in (order if r % 2 == 0 else order[::-1]):
+            fig = run_child(feed, offsets_file, batch, args.work / "target", pace)
             fig["round"] = r + 1
             runs.append(fig)
             print(json.dumps(fig), flush=True)
     one = statistics.median(f["wall_s"] for f in runs if f["batch"] == 0)
     one_cpu = statistics.median(f["cpu_s"] for f in runs if f["batch"] == 0)
+    # (a paced load's wall time is mostly its waits: compare its CPU)
     print(f"\n{pages:,} pages, {runs[0]['quads']:,} quads; medians of {args.repeat}\n")
     print("| pages a bulk load | calls | wall s | ÷ one load | CPU s | ÷ one load | peak RSS MB |")
     print("|---|---|---|---|---|---|---|")
-    for batch in order:
-        mine = [f for f in runs if f["batch"] == batch]
+    for batch, pace in order:
+        mine = [f for f in runs if f["batch"] == batch and f.get("pace_s", 0.0) == pace]
         wall = statistics.median(f["wall_s"] for f in mine)
         cpu = statistics.median(f["cpu_s"] for f in mine)
         rss = max(f["peak_rss_mb"] for f in mine)
-        name = {0: "all (one load)", -1: "all (one load, IRIs parsed)"}.get(batch, batch)
+        name = {0: "all (one load)", -1: "all (one load, IRIs parsed)"}.get(batch, str(batch))
+        if pace:
+            name += f", one every {pace:g} s"
         print(f"| {name} | {mine[0]['calls']} | {wall:.1f} | {wall / one:.2f}x | {cpu:.1f} | "
               f"{cpu / one_cpu:.2f}x | {rss:,} |")
     if args.out:
