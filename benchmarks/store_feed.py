@@ -158,7 +158,7 @@ def main() -> None:
     print("| pages a bulk load | calls | wall s | ÷ one load | CPU s | ÷ one load | peak RSS MB |")
     print("|---|---|---|---|---|---|---|")
     for batch, pace in order:
-        mine = [f for f in runs if f["batch"] == batch and f.get("pace_s", 0.0) == pace]
+        mine = [f for f in runs if f["batch"] == batch and f["pace_s"] == pace]
         wall = statistics.median(f["wall_s"] for f in mine)
         cpu = statistics.median(f["cpu_s"] for f in mine)
         rss = max(f["peak_rss_mb"] for f in mine)

@@ -52,26 +52,36 @@ def available() -> bool:
     return True
 
 
-# One capture of the process's stderr at a time (see _no_panic): two threads swapping file descriptor 2 at once
-# could leave it pointing at the other's capture.
+# One capture of the process's stderr at a time (see _panic_text_dropped): two threads swapping file
+# descriptor 2 at once could leave it pointing at the other's capture.  (Re-entrant: a capture within a
+# capture saves and restores the outer one's descriptor.)
 _STDERR = threading.RLock()
-_capturing = threading.local()
+
+
+def _is_panic(e: BaseException) -> bool:
+    return type(e).__name__ == "PanicException"
 
 
 @contextlib.contextmanager
 def _no_panic() -> Iterator[None]:
     """A panic inside tantivy (a damaged segment can trip one of its assertions) as the ValueError its other
     failures are: pyo3 raises it as ``PanicException``, a BaseException that no ``except Exception`` catches
-    (it cannot be imported: it is matched by name).
+    (it cannot be imported: it is matched by name).  The text Rust prints for it is dropped (below)."""
+    try:
+        with _panic_text_dropped():
+            yield
+    except BaseException as e:
+        if _is_panic(e):
+            raise ValueError(f"tantivy failed: {e}") from None
+        raise
 
-    Rust's panic hook also writes "thread '…' panicked at …" (and a backtrace) to file descriptor 2 itself,
+
+@contextlib.contextmanager
+def _panic_text_dropped() -> Iterator[None]:
+    """Rust's panic hook writes "thread '…' panicked at …" (and a backtrace) to file descriptor 2 itself,
     past Python, before pyo3 turns the panic into the exception: a user would see it above the handled error.
     So the call's stderr goes to a temporary file, dropped when it panicked and written to stderr after it
-    otherwise (whatever another thread wrote in between is late, not lost).
-    """
-    if getattr(_capturing, "on", False):  # already inside a capture (this thread)
-        yield from _raise_panic_as_value_error()
-        return
+    otherwise (whatever another thread wrote in between is late, not lost)."""
     with _STDERR:
         try:
             sys.stderr.flush()
@@ -80,21 +90,17 @@ def _no_panic() -> Iterator[None]:
         try:
             saved = os.dup(2)
         except OSError:  # no stderr to capture
-            yield from _raise_panic_as_value_error()
+            yield
             return
         panicked = False
         with tempfile.TemporaryFile() as capture:
             os.dup2(capture.fileno(), 2)
-            _capturing.on = True
             try:
                 yield
             except BaseException as e:
-                panicked = type(e).__name__ == "PanicException"
-                if panicked:
-                    raise ValueError(f"tantivy failed: {e}") from None
+                panicked = _is_panic(e)
                 raise
             finally:
-                _capturing.on = False
                 os.dup2(saved, 2)
                 os.close(saved)
                 if not panicked:
@@ -102,15 +108,6 @@ def _no_panic() -> Iterator[None]:
                     text = capture.read()
                     while text:
                         text = text[os.write(2, text):]
-
-
-def _raise_panic_as_value_error() -> Iterator[None]:
-    try:
-        yield
-    except BaseException as e:
-        if type(e).__name__ == "PanicException":
-            raise ValueError(f"tantivy failed: {e}") from None
-        raise
 
 
 def _schema() -> Any:
